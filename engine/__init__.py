@@ -1,0 +1,1 @@
+"""Engine: everything that talks to PostgreSQL; usable without the console."""

@@ -1,0 +1,96 @@
+-- ----------------------------------------------------------------------
+-- Section: PgQ privileges
+--
+--     public      reads the meta tables and runs the info functions
+--     pgq_reader  consumes: registers, reads batches, retries events
+--     pgq_writer  produces: inserts events, fires capture triggers
+--     pgq_admin   both, plus queue management and maintenance
+--
+--     Producing runs with the caller's rights (no security definer on
+--     the insert path, for speed), so pgq_writer also gets INSERT on the
+--     event tables and USAGE on the event id sequences (grant_perms).
+-- ----------------------------------------------------------------------
+
+grant usage on schema pgq to public;
+
+revoke all on all functions in schema pgq from public;
+
+-- info, for everybody
+grant execute on function
+    pgq.quote_fqname(text),
+    pgq.seq_getval(text),
+    pgq.version(),
+    pgq.get_queue_info(),
+    pgq.get_queue_info(text),
+    pgq.get_consumer_info(),
+    pgq.get_consumer_info(text),
+    pgq.get_consumer_info(text, text)
+to public;
+
+-- consuming
+grant execute on function
+    pgq.register_consumer(text, text),
+    pgq.register_consumer_at(text, text, bigint),
+    pgq.unregister_consumer(text, text),
+    pgq.next_batch_info(text, text),
+    pgq.next_batch(text, text),
+    pgq.next_batch_custom(text, text, interval, int4, interval),
+    pgq.find_tick_helper(int4, int8, timestamptz, int8, int8, interval),
+    pgq.get_batch_events(bigint),
+    pgq.get_batch_info(bigint),
+    pgq.get_batch_cursor(bigint, text, int4, text),
+    pgq.get_batch_cursor(bigint, text, int4),
+    pgq.batch_event_sql(bigint),
+    pgq.batch_event_tables(bigint),
+    pgq.event_retry(bigint, bigint, timestamptz),
+    pgq.event_retry(bigint, bigint, integer),
+    pgq.event_retry(bigint, bigint[], integer),
+    pgq.batch_retry(bigint, integer),
+    pgq.force_tick(text),
+    pgq.finish_batch(bigint)
+to pgq_reader;
+
+-- producing
+grant execute on function
+    pgq.insert_event(text, text, text),
+    pgq.insert_event(text, text, text, text, text, text, text),
+    pgq.insert_event_raw(text, bigint, timestamptz, integer, integer,
+                         text, text, text, text, text, text),
+    pgq.insert_event_bulk(text, text[], text[], text[], text[], text[], text[]),
+    pgq._count_tx_events(integer, text, integer, integer),
+    pgq.current_event_table(text)
+to pgq_writer;
+
+-- administration
+grant execute on function
+    pgq.create_queue(text),
+    pgq.drop_queue(text),
+    pgq.drop_queue(text, bool),
+    pgq.set_queue_config(text, text, text),
+    pgq.ticker(),
+    pgq.ticker(text),
+    pgq.ticker(text, bigint, timestamptz, bigint),
+    pgq.maint_operations(),
+    pgq.maint_rotate_tables_step1(text),
+    pgq.maint_rotate_tables_step2(),
+    pgq.maint_retry_events(),
+    pgq.maint_tables_to_vacuum(),
+    pgq.grant_perms(text),
+    pgq.tune_storage(text),
+    pgq.seq_setval(text, int8),
+    pgq.event_retry_raw(text, text, timestamptz, bigint, timestamptz, integer,
+                        text, text, text, text, text, text),
+    pgq.upgrade_schema()
+to pgq_admin;
+
+-- meta tables are readable by everybody
+grant select on table pgq.consumer, pgq.queue, pgq.tick, pgq.subscription to public;
+grant select on table pgq.retry_queue to public;
+grant usage on sequence pgq.batch_id_seq to pgq_admin;
+
+-- event tables get these through pgq.grant_perms()
+revoke all on table pgq.event_template from public;
+grant select on table pgq.event_template to pgq_reader;
+grant insert on table pgq.event_template to pgq_writer;
+grant select, insert, truncate on table pgq.event_template to pgq_admin;
+grant select, insert, update, delete on table pgq.retry_queue to pgq_admin;

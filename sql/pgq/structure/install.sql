@@ -1,0 +1,73 @@
+-- ----------------------------------------------------------------------
+-- PgQ: install or upgrade in place.
+--
+--     psql:     psql -v ON_ERROR_STOP=1 -1 -f sql/pgq/structure/install.sql
+--     qadmin:   python -m engine.install pgq
+--
+--     Tables are created only when missing and upgraded by
+--     pgq.upgrade_schema(); functions are replaced.  Queues, consumers
+--     and events are kept.
+-- ----------------------------------------------------------------------
+
+set check_function_bodies = off;
+set client_min_messages = warning;
+
+\ir tables.sql
+\ir ../functions/pgq.upgrade_schema.sql
+select pgq.upgrade_schema();
+
+-- utility
+\ir ../functions/pgq.quote_fqname.sql
+\ir ../functions/pgq.seq_getval.sql
+\ir ../functions/pgq.seq_setval.sql
+\ir ../functions/pgq.version.sql
+
+-- queue management
+\ir ../functions/pgq._refresh_insert_code.sql
+\ir ../functions/pgq.create_queue.sql
+\ir ../functions/pgq.drop_queue.sql
+\ir ../functions/pgq.set_queue_config.sql
+\ir ../functions/pgq.grant_perms.sql
+\ir ../functions/pgq.tune_storage.sql
+
+-- producing
+\ir ../functions/pgq._count_tx_events.sql
+\ir ../functions/pgq.insert_event.sql
+\ir ../functions/pgq.insert_event_bulk.sql
+\ir ../functions/pgq.current_event_table.sql
+select pgq._refresh_insert_code();  -- generates pgq.insert_event_raw()
+
+-- ticking
+\ir ../functions/pgq.ticker.sql
+\ir ../functions/pgq.force_tick.sql
+
+-- consuming
+\ir ../functions/pgq.register_consumer.sql
+\ir ../functions/pgq.unregister_consumer.sql
+\ir ../functions/pgq.next_batch.sql
+\ir ../functions/pgq.find_tick_helper.sql
+\ir ../functions/pgq.batch_event_tables.sql
+\ir ../functions/pgq.batch_event_sql.sql
+\ir ../functions/pgq.get_batch_events.sql
+\ir ../functions/pgq.get_batch_cursor.sql
+\ir ../functions/pgq.finish_batch.sql
+\ir ../functions/pgq.event_retry.sql
+\ir ../functions/pgq.batch_retry.sql
+\ir ../functions/pgq.event_retry_raw.sql
+
+-- information
+\ir ../functions/pgq.get_queue_info.sql
+\ir ../functions/pgq.get_consumer_info.sql
+\ir ../functions/pgq.get_batch_info.sql
+
+-- maintenance
+\ir ../functions/pgq.maint_rotate_tables.sql
+\ir ../functions/pgq.maint_retry_events.sql
+\ir ../functions/pgq.maint_tables_to_vacuum.sql
+\ir ../functions/pgq.maint_operations.sql
+
+-- privileges
+\ir grants.sql
+
+reset client_min_messages;
+reset check_function_bodies;

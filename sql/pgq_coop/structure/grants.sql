@@ -1,0 +1,16 @@
+-- ----------------------------------------------------------------------
+-- Section: pgq_coop privileges: consumers (pgq_reader) use all of it.
+-- ----------------------------------------------------------------------
+
+grant usage on schema pgq_coop to public;
+revoke all on all functions in schema pgq_coop from public;
+grant execute on function pgq_coop.version() to public;
+grant execute on function
+    pgq_coop.register_subconsumer(text, text, text),
+    pgq_coop.unregister_subconsumer(text, text, text, integer),
+    pgq_coop.next_batch(text, text, text),
+    pgq_coop.next_batch(text, text, text, interval),
+    pgq_coop.next_batch_custom(text, text, text, interval, int4, interval),
+    pgq_coop.next_batch_custom(text, text, text, interval, int4, interval, interval),
+    pgq_coop.finish_batch(bigint)
+to pgq_reader;
