@@ -93,9 +93,7 @@ def resolve_modules(names: list[str] | tuple[str, ...]) -> list[str]:
     """Add the modules each one needs and put them in install order."""
     unknown = [n for n in names if n not in MODULES]
     if unknown:
-        raise InstallError(
-            f"unknown module {unknown[0]!r}; available: {', '.join(MODULES)}"
-        )
+        raise InstallError(f"unknown module {unknown[0]!r}; available: {', '.join(MODULES)}")
     wanted: set[str] = set()
 
     def add(name: str) -> None:
@@ -191,17 +189,16 @@ def install(
     conn.autocommit = False
     try:
         with conn.cursor() as cur:
-            cur.execute("select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(%s))",
-                        (_LOCK_KEY,))
+            cur.execute(
+                "select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(%s))", (_LOCK_KEY,)
+            )
             for module in order:
                 before = installed_version(cur, module)
                 for path, text in _expand(_manifest(module).resolve()):
                     try:
                         cur.execute(text)
                     except psycopg2.Error as err:
-                        raise InstallError(
-                            f"{module}: {path.name}: {describe_error(err)}"
-                        ) from err
+                        raise InstallError(f"{module}: {path.name}: {describe_error(err)}") from err
                 after = installed_version(cur, module)
                 reports.append(ModuleReport(module, before, after, _function_count(cur, module)))
         conn.commit()
@@ -219,14 +216,21 @@ def _parser() -> argparse.ArgumentParser:
         description="Install or upgrade the qadmin SQL modules in a PostgreSQL database.",
         add_help=False,
     )
-    p.add_argument("modules", nargs="*", metavar="MODULE",
-                   help=f"modules to install (default: all: {', '.join(MODULES)})")
+    p.add_argument(
+        "modules",
+        nargs="*",
+        metavar="MODULE",
+        help=f"modules to install (default: all: {', '.join(MODULES)})",
+    )
     p.add_argument("-h", "--host", help="database server host (default: libpq's)")
     p.add_argument("-p", "--port", help="database server port")
     p.add_argument("-U", "--username", dest="user", help="database user name")
     p.add_argument("-d", "--dbname", help="database name or conninfo string")
-    p.add_argument("--sql", action="store_true",
-                   help="print one .sql file per module for psql instead of installing")
+    p.add_argument(
+        "--sql",
+        action="store_true",
+        help="print one .sql file per module for psql instead of installing",
+    )
     p.add_argument("--help", action="help", help="show this help and exit")
     return p
 

@@ -291,8 +291,9 @@ def create_cluster(
     if runas is not None:
         os.chown(base, runas.pw_uid, runas.pw_gid)
         _make_traversable(base)
-    cluster = Cluster(bindir=bindir, basedir=base, port=port or free_port(), runas=runas,
-                      owns_basedir=owns)
+    cluster = Cluster(
+        bindir=bindir, basedir=base, port=port or free_port(), runas=runas, owns_basedir=owns
+    )
     try:
         cluster.initdb()
         if start:
