@@ -25,7 +25,7 @@ declare
     n       bigint;
 begin
     select queue_id, queue_cur_table, queue_disable_insert, queue_per_tx_limit,
-           queue_data_pfx, queue_event_seq
+           queue_data_pfx, queue_event_seq, queue_notify
       into q from pgq.queue where pgq.queue.queue_name = $1;
     if not found then
         raise exception 'No such event queue: %', $1;
@@ -52,6 +52,9 @@ begin
         using coalesce($2, '{}'), coalesce($3, '{}'), coalesce($4, '{}'),
               coalesce($5, '{}'), coalesce($6, '{}'), coalesce($7, '{}');
     get diagnostics n = row_count;
+    if q.queue_notify then
+        perform pg_catalog.pg_notify('pgq_insert', $1);
+    end if;
     return n;
 end;
 $$ language plpgsql;

@@ -14,7 +14,8 @@ returns integer as $$
 --                        ticker_max_count, ticker_max_lag,
 --                        ticker_idle_period, ticker_paused,
 --                        rotation_period, external_ticker,
---                        per_tx_limit, disable_insert, extra_maint
+--                        per_tx_limit, disable_insert, extra_maint,
+--                        notify (producers send NOTIFY pgq_insert)
 --      x_param_value   - new value as text, cast to the setting's type;
 --                        NULL clears per_tx_limit and extra_maint
 --
@@ -56,7 +57,8 @@ begin
         'queue_external_ticker',
         'queue_per_tx_limit',
         'queue_disable_insert',
-        'queue_extra_maint')
+        'queue_extra_maint',
+        'queue_notify')
     then
         raise exception 'cannot change parameter "%"', x_param_name;
     end if;

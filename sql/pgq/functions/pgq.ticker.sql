@@ -35,6 +35,8 @@ begin
     insert into pgq.tick (tick_queue, tick_id, tick_time, tick_event_seq)
         values (q.queue_id, i_tick_id, i_orig_timestamp, i_event_seq);
 
+    perform pg_catalog.pg_notify('pgq_tick', i_queue_name);
+
     return i_tick_id;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;
@@ -54,6 +56,9 @@ returns bigint as $$
 --
 -- Parameters:
 --      i_queue_name - name of the queue
+--
+--      A new tick sends NOTIFY pgq_tick (payload: the queue name), so
+--      consumers can LISTEN instead of polling.
 --
 -- Returns:
 --      New tick id, or NULL if no tick was needed.
@@ -141,6 +146,9 @@ begin
     insert into pgq.tick (tick_queue, tick_id, tick_event_seq)
         values (q.queue_id, nextval(q.queue_tick_seq::regclass), q.event_seq)
         returning tick_id into res;
+
+    -- wake up consumers that LISTEN instead of polling
+    perform pg_catalog.pg_notify('pgq_tick', i_queue_name);
 
     return res;
 end;

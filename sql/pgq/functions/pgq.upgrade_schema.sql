@@ -32,7 +32,8 @@ begin
             ('queue_disable_insert', 'boolean not null default false'),
             ('queue_ticker_paused', 'boolean not null default false'),
             ('queue_per_tx_limit', 'integer'),
-            ('queue_extra_maint', 'text[]')) v(name, def)
+            ('queue_extra_maint', 'text[]'),
+            ('queue_notify', 'boolean not null default false')) v(name, def)
     loop
         perform 1 from pg_catalog.pg_attribute
           where attrelid = 'pgq.queue'::regclass

@@ -66,6 +66,12 @@ select pgq._refresh_insert_code();  -- generates pgq.insert_event_raw()
 \ir ../functions/pgq.maint_tables_to_vacuum.sql
 \ir ../functions/pgq.maint_operations.sql
 
+-- capture triggers (logutriga, sqltriga, jsontriga) and their generated fast path
+-- (section owned by the triggers work; files under sql/pgq/triggers/)
+
+-- extra functions for the console (rename queue/consumer, delete event, ...)
+-- (section owned by the console work)
+
 -- privileges
 \ir grants.sql
 

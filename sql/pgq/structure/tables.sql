@@ -12,6 +12,10 @@
 --     pgq.subscription     Consumer registrations and open batches
 --     pgq.event_template   Parent of all event tables (never holds rows)
 --     pgq.retry_queue      Events waiting to be re-inserted for one consumer
+--
+--     Beyond Skytools: pgq.queue.queue_notify makes producers send
+--     NOTIFY pgq_insert (payload: queue name) so a ticker can tick at
+--     once instead of on its next round.
 -- ----------------------------------------------------------------------
 
 create schema if not exists pgq;
@@ -59,6 +63,7 @@ create table if not exists pgq.queue (
     queue_ticker_idle_period    interval    not null default '1 minute',
 
     queue_per_tx_limit          integer,
+    queue_notify                boolean     not null default false,
 
     queue_data_pfx              text        not null,
     queue_event_seq             text        not null,
