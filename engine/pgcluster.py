@@ -134,6 +134,7 @@ class Cluster:
     port: int
     runas: pwd.struct_passwd | None = None
     owns_basedir: bool = True
+    settings: dict[str, str] = field(default_factory=dict)
     _started: bool = field(default=False, repr=False)
 
     host: str = LOOPBACK
@@ -199,7 +200,7 @@ class Cluster:
         )
         with open(self.datadir / "postgresql.conf", "a") as conf:
             conf.write("\n# qadmin throwaway cluster\n")
-            for key, value in _SERVER_SETTINGS.items():
+            for key, value in {**_SERVER_SETTINGS, **self.settings}.items():
                 conf.write(f"{key} = '{value}'\n")
             conf.write(f"port = {self.port}\n")
 
@@ -281,8 +282,12 @@ def create_cluster(
     basedir: Path | None = None,
     port: int | None = None,
     start: bool = True,
+    settings: dict[str, str] | None = None,
 ) -> Cluster:
-    """initdb a new cluster in a temp dir on a free loopback port, and start it."""
+    """initdb a new cluster in a temp dir on a free loopback port, and start it.
+
+    settings: extra postgresql.conf entries (e.g. {"autovacuum": "off"}).
+    """
     bindir = bindir or find_bindir()
     runas = _unprivileged_user()
     owns = basedir is None
@@ -292,7 +297,12 @@ def create_cluster(
         os.chown(base, runas.pw_uid, runas.pw_gid)
         _make_traversable(base)
     cluster = Cluster(
-        bindir=bindir, basedir=base, port=port or free_port(), runas=runas, owns_basedir=owns
+        bindir=bindir,
+        basedir=base,
+        port=port or free_port(),
+        runas=runas,
+        owns_basedir=owns,
+        settings=dict(settings or {}),
     )
     try:
         cluster.initdb()

@@ -160,8 +160,8 @@ def empty_db(pg_cluster: Cluster) -> Iterator[Database]:
 def cluster_factory() -> Iterator[Callable[..., Cluster]]:
     made: list[Cluster] = []
 
-    def make(install_modules: bool = True) -> Cluster:
-        cluster = create_cluster()
+    def make(install_modules: bool = True, settings: dict[str, str] | None = None) -> Cluster:
+        cluster = create_cluster(settings=settings)
         made.append(cluster)
         if install_modules:
             conn = psycopg2.connect(cluster.dsn("postgres"))
