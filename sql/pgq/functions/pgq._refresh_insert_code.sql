@@ -4,7 +4,8 @@ returns text as $$
 -- Function: pgq._insert_code_tree(1)
 --
 --      Internal: PL/pgSQL text that inserts one event into the current
---      data table of queue qid, as a binary search tree over queue ids
+--      data table of queue qid (no RETURNING: writers need no SELECT
+--      privilege on event tables), as a binary search tree over queue ids
 --      with a static INSERT per data table, so every statement has a
 --      cached plan.  Queues missing from the tree fall to the caller's
 --      ELSE branch.
@@ -38,12 +39,12 @@ begin
         for i in 0 .. q.queue_ntables - 1 loop
             code := code || E'\n    ' || case when i = 0 then 'if' else 'elsif' end
                 || ' qtbl = ' || i || ' then'
+                || E'\n        res := coalesce($2, nextval('
+                || quote_literal(pgq.quote_fqname(q.queue_event_seq)) || '::regclass));'
                 || E'\n        insert into ' || pgq.quote_fqname(q.queue_data_pfx || '_' || i)
                 || ' (ev_id, ev_time, ev_owner, ev_retry, ev_type, ev_data,'
                 || ' ev_extra1, ev_extra2, ev_extra3, ev_extra4)'
-                || E'\n        values (coalesce($2, nextval('
-                || quote_literal(pgq.quote_fqname(q.queue_event_seq)) || '::regclass)),'
-                || ' $3, $4, $5, $6, $7, $8, $9, $10, $11) returning ev_id into res;';
+                || E'\n        values (res, $3, $4, $5, $6, $7, $8, $9, $10, $11);';
         end loop;
         code := code || E'\n    else raise exception ''PgQ corruption: queue % has no table %'', $1, qtbl;'
             || E'\n    end if;';
@@ -136,12 +137,12 @@ $fn$ || tree || $fn$
         -- queue created after this code was generated
         select q.queue_data_pfx, q.queue_event_seq into qpfx, qseq
           from pgq.queue q where q.queue_name = $1;
+        res := coalesce($2, nextval(pgq.quote_fqname(qseq)::regclass));
         execute 'insert into ' || pgq.quote_fqname(qpfx || '_' || qtbl)
             || ' (ev_id, ev_time, ev_owner, ev_retry, ev_type, ev_data,'
-            || ' ev_extra1, ev_extra2, ev_extra3, ev_extra4) values (coalesce($1, nextval('
-            || quote_literal(pgq.quote_fqname(qseq)) || '::regclass)),'
-            || ' $2, $3, $4, $5, $6, $7, $8, $9, $10) returning ev_id'
-            into res using $2, $3, $4, $5, $6, $7, $8, $9, $10, $11;
+            || ' ev_extra1, ev_extra2, ev_extra3, ev_extra4)'
+            || ' values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)'
+            using res, $3, $4, $5, $6, $7, $8, $9, $10, $11;
     end if;
     return res;
 end;

@@ -1,0 +1,152 @@
+"""Installer: one transaction, idempotent, upgrades in place keeping data, clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import psycopg2
+import pytest
+
+from engine.install import InstallError, build_sql, install, resolve_modules
+from tests.pgqtools import consume_all, tick
+
+
+def test_install_into_empty_database_and_again(empty_db):
+    conn = empty_db.connect(autocommit=False)
+    reports = install(conn)
+    assert [(r.module, r.action) for r in reports] == [
+        ("pgq", "installed"),
+        ("pgq_coop", "installed"),
+    ]
+    assert "installed version 3.6.0" in str(reports[0])
+    reports = install(conn, ["pgq_coop"])
+    assert [(r.module, r.action) for r in reports] == [
+        ("pgq", "reinstalled"),
+        ("pgq_coop", "reinstalled"),
+    ]
+
+
+def test_reinstall_keeps_queues_consumers_and_events(db):
+    cur = db.conn.cursor()
+    db.execute("select pgq.create_queue('q1')")
+    db.execute("select pgq.register_consumer('q1', 'c1')")
+    db.execute("select pgq.insert_event('q1', 't', 'before')")
+    install(db.connect(autocommit=False))
+    db.execute("select pgq.insert_event('q1', 't', 'after')")
+    tick(cur, "q1")
+    assert [e[2] for e in consume_all(cur, "q1", "c1")] == ["before", "after"]
+
+
+def test_upgrade_from_older_structure(db):
+    """An install that lacks newer columns and constraints gets them, data kept."""
+    db.execute("select pgq.create_queue('q1')")
+    db.execute("alter table pgq.queue drop column queue_notify")
+    db.execute("alter table pgq.queue drop column queue_per_tx_limit")
+    db.execute("alter table pgq.retry_queue alter column ev_txid set not null")
+    db.execute(
+        "create or replace function pgq.version() returns text as $$ select '3.2.6' $$ language sql"
+    )
+    reports = install(db.connect(autocommit=False), ["pgq"])
+    assert reports[0].action == "upgraded" and reports[0].before == "3.2.6"
+    cols = {
+        r[0]
+        for r in db.execute(
+            "select attname from pg_attribute where attrelid = 'pgq.queue'::regclass"
+            " and not attisdropped"
+        )
+    }
+    assert {"queue_notify", "queue_per_tx_limit"} <= cols
+    assert db.scalar("select pgq.upgrade_schema()") == 0, "nothing left to do"
+    assert db.scalar("select count(*) from pgq.queue") == 1
+    db.execute("select pgq.insert_event('q1', 't', 'd')")
+
+
+def test_failed_install_changes_nothing(empty_db, monkeypatch, tmp_path):
+    import engine.install as inst
+
+    root = tmp_path / "sql"
+    (root / "pgq" / "structure").mkdir(parents=True)
+    (root / "pgq" / "structure" / "install.sql").write_text("create schema pgq;\n\\ir broken.sql\n")
+    (root / "pgq" / "structure" / "broken.sql").write_text("create table pgq.x (a nosuchtype);\n")
+    monkeypatch.setattr(inst, "sql_root", lambda: root)
+    conn = empty_db.connect(autocommit=False)
+    with pytest.raises(InstallError, match=r"pgq: broken.sql: type \"nosuchtype\" does not exist"):
+        install(conn, ["pgq"])
+    assert empty_db.scalar("select count(*) from pg_namespace where nspname = 'pgq'") == 0
+
+
+def test_resolve_modules():
+    assert resolve_modules(["pgq_coop"]) == ["pgq", "pgq_coop"]
+    assert resolve_modules([]) == ["pgq", "pgq_coop"]
+    with pytest.raises(InstallError, match="unknown module 'nope'"):
+        resolve_modules(["nope"])
+
+
+def test_single_file_sql_installs_with_psql(empty_db):
+    text = build_sql("pgq") + build_sql("pgq_coop")
+    assert "\\ir" not in text
+    conn = empty_db.connect(autocommit=False)
+    conn.cursor().execute(text)
+    conn.commit()
+    assert empty_db.scalar("select pgq.create_queue('q')") == 1
+    assert empty_db.scalar("select pgq_coop.version()") == "3.6.0"
+
+
+def test_cli(empty_db):
+    c = empty_db.cluster
+    args = [
+        sys.executable,
+        "-m",
+        "engine.install",
+        "-h",
+        c.host,
+        "-p",
+        str(c.port),
+        "-U",
+        c.user,
+        "-d",
+        empty_db.name,
+    ]
+    out = subprocess.run(args, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "pgq: installed version 3.6.0, " + out.stdout.split(", ")[1].split("\n")[0],
+        out.stdout.splitlines()[1],
+    ]
+    assert out.stdout.startswith("pgq: installed version 3.6.0")
+    assert "pgq_coop: installed version 3.6.0" in out.stdout
+    bad = subprocess.run([*args[:-1], "no_such_db"], capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert 'database "no_such_db" does not exist' in bad.stderr
+    assert "Traceback" not in bad.stderr
+    bad = subprocess.run([*args, "nope"], capture_output=True, text=True)
+    assert bad.returncode == 1 and "unknown module 'nope'" in bad.stderr
+
+
+def test_psql_manifest_runs_as_is(empty_db):
+    import shutil
+
+    psql = shutil.which("psql") or str(empty_db.cluster.bindir / "psql")
+    from engine.install import sql_root
+
+    out = subprocess.run(
+        [
+            psql,
+            "-X",
+            "-q",
+            "-1",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            empty_db.dsn,
+            "-f",
+            str(sql_root() / "pgq" / "structure" / "install.sql"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert empty_db.scalar("select pgq.version()") == "3.6.0"
+    with pytest.raises(psycopg2.Error):
+        empty_db.execute("select pgq_coop.version()")
