@@ -32,10 +32,9 @@ select pgq.upgrade_schema();
 
 -- producing
 \ir ../functions/pgq._count_tx_events.sql
-\ir ../functions/pgq.insert_event.sql
 \ir ../functions/pgq.insert_event_bulk.sql
 \ir ../functions/pgq.current_event_table.sql
-select pgq._refresh_insert_code();  -- generates pgq.insert_event_raw()
+select pgq._refresh_insert_code();  -- generates pgq.insert_event_raw() and insert_event()
 
 -- ticking
 \ir ../functions/pgq.ticker.sql
