@@ -1,0 +1,1 @@
+"""Admin operations shared by the console, scripts and daemons: queues, consumers, events."""

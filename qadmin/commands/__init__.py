@@ -1,0 +1,1 @@
+"""Command handlers, one module per family; importing the package registers them all."""

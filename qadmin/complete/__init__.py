@@ -1,0 +1,1 @@
+"""Tab completion: grammar-driven suggestions matched against a catalog snapshot."""

@@ -1,0 +1,333 @@
+"""Build the one LALR parser from grammar/*.lark; parse text; explain syntax errors."""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+
+from lark import Lark, Token
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
+
+from qadmin import ast
+from qadmin.transform import make_transformer
+
+__all__ = [
+    "FAMILIES",
+    "QadminSyntaxError",
+    "describe_expected",
+    "get_parser",
+    "grammar_text",
+    "keywords",
+    "parse",
+    "parse_one",
+]
+
+# Fixed order of the fragments; any other grammar/*.lark (a later family such as
+# daemon.lark) follows in name order, so adding a family touches no core file.
+FAMILIES = ("_terms", "_start", "session", "queue", "consumer", "event", "object", "sql")
+
+# How terminals read in "expected ..." messages and which catalog kind a slot means.
+_TERMINAL_TEXT = {
+    "NAME": "a name",
+    "QUOTED_NAME": None,
+    "STRING": "a 'string'",
+    "DOLLAR_STRING": None,
+    "INT": "a number",
+    "NUMBER": "a number",
+    "CONN_WORD": "a value",
+    "SEMICOLON": "';'",
+    "$END": "end of input",
+    "STAR": "'*'",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "COMMA": "','",
+    "EQUAL": "'='",
+    "DOT": "'.'",
+    "SQL_OP": None,
+    "SQL_PARAM": None,
+}
+SLOT_TEXT = {
+    "QUEUE_SLOT": "a queue name",
+    "CONSUMER_SLOT": "a consumer name",
+    "SUBCONSUMER_SLOT": "a subconsumer name",
+    "BATCH_SLOT": "a batch id",
+    "TICK_SLOT": "a tick id",
+    "SETTING_SLOT": "a queue setting",
+    "TABLE_SLOT": "a table name",
+    "SEQUENCE_SLOT": "a sequence name",
+    "DATABASE_SLOT": "a database name",
+    "USER_SLOT": "a user name",
+    "HOST_SLOT": "a host name",
+    "NODE_SLOT": "a node name",
+    "CONNECT_KEY_SLOT": "a connection setting",
+    "HELP_SLOT": "a command",
+}
+
+
+class QadminSyntaxError(Exception):
+    """Input the grammar rejects, with the place and what could have come there."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int,
+        column: int,
+        expected: tuple[str, ...] = (),
+        source_line: str = "",
+        incomplete: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.expected = expected
+        self.source_line = source_line
+        self.incomplete = incomplete
+
+    def shifted(self, line: int, column: int) -> QadminSyntaxError:
+        """The same error for a text that started at (line, column) of a larger one."""
+        col = self.column + column - 1 if self.line == 1 else self.column
+        return QadminSyntaxError(
+            self.message,
+            line=self.line + line - 1,
+            column=col,
+            expected=self.expected,
+            source_line=self.source_line,
+            incomplete=self.incomplete,
+        )
+
+    def render(self, prefix: str = "LINE") -> str:
+        """psql-style: the message, the offending line and a caret under the spot."""
+        head = f"syntax error at line {self.line}, column {self.column}: {self.message}"
+        if not self.source_line:
+            return head
+        label = f"{prefix} {self.line}: "
+        text = self.source_line.expandtabs(1)
+        return f"{head}\n{label}{text}\n{' ' * (len(label) + self.column - 1)}^"
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def grammar_text() -> str:
+    """All fragments concatenated in the fixed order (one namespace, no %import)."""
+    root = resources.files("qadmin.grammar")
+    names = [f.name[:-5] for f in root.iterdir() if f.name.endswith(".lark")]
+    order = [n for n in FAMILIES if n in names] + sorted(n for n in names if n not in FAMILIES)
+    return "\n".join(f"// ---- {n}.lark\n" + (root / f"{n}.lark").read_text() for n in order)
+
+
+@functools.cache
+def get_parser() -> Lark:
+    """The LALR parser, built once per process (and cached on disk by lark)."""
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        cache=True,
+    )
+
+
+@functools.cache
+def keywords() -> frozenset[str]:
+    """Every keyword of the language, upper case (for highlighting and completion)."""
+    out = set()
+    for term in get_parser().terminals:
+        pat = term.pattern
+        if pat.type == "str" and pat.value[:1].isalpha():
+            out.add(pat.value.upper())
+    return frozenset(out)
+
+
+def terminal_keyword(name: str) -> str | None:
+    """The keyword a terminal stands for, or None if it is not a keyword."""
+    try:
+        pat = get_parser().get_terminal(name).pattern
+    except KeyError:
+        return None
+    if pat.type == "str" and (pat.value[:1].isalpha() or pat.value.startswith("\\")):
+        return pat.value
+    return None
+
+
+def describe_expected(names: set[str] | frozenset[str]) -> tuple[str, ...]:
+    """Readable words for a set of acceptable terminals, keywords first."""
+    slots = [SLOT_TEXT[n] for n in sorted(names) if n in SLOT_TEXT]
+    words, others = [], []
+    sql_ok = "SQL_OP" in names
+    for n in sorted(names):
+        if n in SLOT_TEXT:
+            continue
+        kw = terminal_keyword(n)
+        if kw is not None:
+            words.append(kw.upper())
+            continue
+        if n == "NAME" and slots:
+            continue
+        if n in _TERMINAL_TEXT:
+            text = _TERMINAL_TEXT[n]
+        else:
+            text = None
+            try:
+                pat = get_parser().get_terminal(n).pattern
+                if pat.type == "str":
+                    text = f"'{pat.value}'"
+            except KeyError:
+                text = n
+        if text and not (sql_ok and n in ("STAR", "LPAR", "RPAR", "COMMA", "EQUAL", "DOT")):
+            others.append(text)
+    if sql_ok:
+        others = [o for o in others if o not in ("a name", "a 'string'", "a number")]
+        others.append("the rest of an SQL statement")
+    out: list[str] = []
+    for item in [*words, *slots, *others]:
+        if item not in out:
+            out.append(item)
+    return tuple(out)
+
+
+def _join(items: tuple[str, ...], limit: int = 10) -> str:
+    items = items[:limit] + (("...",) if len(items) > limit else ())
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _line_col(text: str, pos: int) -> tuple[int, int]:
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return line, col
+
+
+def _source_line(text: str, line: int) -> str:
+    lines = text.splitlines() or [""]
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def _at_statement_start(expected: set[str]) -> bool:
+    return "SELECT" in expected and "REGISTER" in expected
+
+
+_DOLLAR_OPEN = re.compile(r"\$(?:(?!\d)\w+)?\$")
+
+
+def _unterminated(text: str, pos: int) -> QadminSyntaxError | None:
+    """An error for a quote or comment that opens at pos and never closes."""
+    what = None
+    if text.startswith("/*", pos):
+        what = "comment"
+    elif text.startswith("'", pos) or (
+        text[pos : pos + 1] in ("E", "e") and text.startswith("'", pos + 1)
+    ):
+        what = "quoted string"
+    elif text.startswith('"', pos):
+        what = "quoted name"
+    elif _DOLLAR_OPEN.match(text, pos):
+        what = "dollar-quoted string"
+    if what is None:
+        return None
+    line, col = _line_col(text, pos)
+    return QadminSyntaxError(
+        f"unterminated {what}",
+        line=line,
+        column=col,
+        source_line=_source_line(text, line),
+        incomplete=True,
+    )
+
+
+def _error(text: str, err: UnexpectedInput) -> QadminSyntaxError:
+    if isinstance(err, UnexpectedCharacters):
+        pos = err.pos_in_stream
+        line, col = _line_col(text, pos)
+        char = text[pos]
+        if (open_err := _unterminated(text, pos)) is not None:
+            return open_err
+        expected = describe_expected(set(err.allowed or ()))
+        return QadminSyntaxError(
+            f"unexpected {char!r}" + (f"; expected {_join(expected)}" if expected else ""),
+            line=line,
+            column=col,
+            expected=expected,
+            source_line=_source_line(text, line),
+        )
+    if isinstance(err, UnexpectedToken):
+        names = set(err.accepts or err.expected or ())
+        expected = describe_expected(names)
+        tok: Token = err.token
+        if tok.type == "$END":
+            pos = len(text.rstrip())
+            line, col = _line_col(text, pos)
+            return QadminSyntaxError(
+                f"unexpected end of input; expected {_join(expected)}",
+                line=line,
+                column=col,
+                expected=expected,
+                source_line=_source_line(text, line),
+                incomplete=True,
+            )
+        if tok.start_pos is not None and (open_err := _unterminated(text, tok.start_pos)):
+            return open_err
+        line, col = tok.line or 1, tok.column or 1
+        if _at_statement_start(names):
+            msg = f"unknown command {str(tok)!r} (HELP lists the commands)"
+        else:
+            msg = f"unexpected {str(tok)!r}; expected {_join(expected)}"
+        return QadminSyntaxError(
+            msg, line=line, column=col, expected=expected, source_line=_source_line(text, line)
+        )
+    if isinstance(err, UnexpectedEOF):
+        expected = describe_expected(set(err.expected or ()))
+        line, col = _line_col(text, len(text.rstrip()))
+        return QadminSyntaxError(
+            f"unexpected end of input; expected {_join(expected)}",
+            line=line,
+            column=col,
+            expected=expected,
+            source_line=_source_line(text, line),
+            incomplete=True,
+        )
+    line, col = getattr(err, "line", 1) or 1, getattr(err, "column", 1) or 1
+    return QadminSyntaxError(str(err), line=line, column=col)
+
+
+def parse(text: str) -> tuple[ast.Command, ...]:
+    """Parse statements into AST commands; raise QadminSyntaxError for bad input."""
+    parser = get_parser()
+    try:
+        tree = parser.parse(text)
+    except UnexpectedInput as err:
+        raise _error(text, err) from None
+    try:
+        return make_transformer(text).transform(tree)
+    except VisitError as err:
+        line, col = 1, 1
+        meta = getattr(err.obj, "meta", None)
+        if meta is not None and not getattr(meta, "empty", True):
+            line, col = meta.line, meta.column
+        raise QadminSyntaxError(
+            f"invalid value: {err.orig_exc}",
+            line=line,
+            column=col,
+            source_line=_source_line(text, line),
+        ) from None
+    except RecursionError:
+        raise QadminSyntaxError("statement nested too deeply", line=1, column=1) from None
+
+
+def parse_one(text: str) -> ast.Command:
+    """Parse text that holds exactly one statement."""
+    commands = parse(text)
+    if len(commands) != 1:
+        raise QadminSyntaxError(f"expected one statement, got {len(commands)}", line=1, column=1)
+    return commands[0]

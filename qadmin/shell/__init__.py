@@ -1,0 +1,1 @@
+"""The interactive console on prompt_toolkit, one module per UI concern."""

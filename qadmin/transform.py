@@ -1,0 +1,158 @@
+"""Turn a parse tree into the typed AST: clean terminals, wire rules to classes."""
+
+from __future__ import annotations
+
+from lark import Token, Transformer, ast_utils, v_args
+
+from qadmin import ast
+
+__all__ = ["ToAst", "make_transformer", "unquote_name"]
+
+
+def unquote_name(token: str) -> str:
+    """A bare name folded to lower case, a "quoted" one kept exactly."""
+    if token.startswith('"'):
+        return token[1:-1].replace('""', '"')
+    return token.lower()
+
+
+def unquote_string(token: str) -> str:
+    """The value of a 'string', E'string' or $tag$string$tag$ literal."""
+    if token.startswith("$"):
+        tag_end = token.index("$", 1) + 1
+        return token[tag_end : len(token) - tag_end]
+    if token[0] in "Ee":
+        body = token[2:-1].replace("''", "'")
+        return body.encode("latin-1", "backslashreplace").decode("unicode_escape")
+    return token[1:-1].replace("''", "'")
+
+
+def _conn_literal(tok: Token) -> str:
+    if tok.type == "STRING":
+        return unquote_string(tok)
+    if tok.type == "QUOTED_NAME":
+        return tok[1:-1].replace('""', '"')
+    return str(tok)
+
+
+@v_args(inline=True)
+class ToAst(Transformer):
+    """Leaf rules -> plain values; command rules are added by make_transformer()."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self.source = source
+
+    # names
+    def name(self, tok: Token) -> str:
+        return unquote_name(tok)
+
+    queue_name = consumer_name = subconsumer_name = setting_name = connect_key = name
+
+    def table_name(self, *parts: Token) -> str:
+        return ".".join(unquote_name(p) for p in parts)
+
+    sequence_name = table_name
+
+    def tick_id(self, value: int) -> int:
+        return int(value)
+
+    def INT(self, tok: Token) -> int:
+        return int(tok)
+
+    def star(self) -> ast.All:
+        return ast.ALL
+
+    def queue_pattern(self, tok: Token) -> ast.Pattern:
+        return ast.Pattern(unquote_string(tok))
+
+    # values
+    def setting_value(self, tok: Token) -> str | None:
+        if tok.type in ("STRING", "DOLLAR_STRING"):
+            return unquote_string(tok)
+        if tok.type in ("NUMBER", "NAME"):
+            return str(tok)
+        return None  # null
+
+    event_value = setting_value
+
+    def setting_list(self, *settings: ast.Setting) -> tuple[ast.Setting, ...]:
+        return settings
+
+    queue_settings = setting_list
+
+    def event_values(self, *values: str | None) -> tuple[str | None, ...]:
+        return values
+
+    def force_flag(self, *toks: Token) -> bool:
+        return bool(toks)
+
+    close_flag = force_flag
+
+    def on_off(self, *toks: Token) -> bool | None:
+        return toks[0].lower() == "on" if toks else None
+
+    def format_name(self, tok: Token) -> str:
+        return tok.lower()
+
+    def module(self, tok: Token) -> str:
+        return tok.lower()
+
+    def install_modules(self, *mods: str) -> tuple[str, ...]:
+        return mods
+
+    def help_topic(self, *words: Token) -> tuple[str, ...]:
+        return tuple(w.lower() for w in words)
+
+    def batch_ref(self, value: Token | str) -> int | str:
+        return value
+
+    def consumer_position(self, pos: ast.AtTick | ast.CopyFrom) -> ast.AtTick | ast.CopyFrom:
+        return pos
+
+    # connect
+    def connect_params(self, *params: tuple[str, str]) -> tuple[tuple[str, str], ...]:
+        return params
+
+    def database_value(self, tok: Token) -> str:
+        return _conn_literal(tok)
+
+    user_value = host_value = node_value = conn_value = database_value
+
+    def conn_dbname(self, value: str) -> tuple[str, str]:
+        return ("dbname", value)
+
+    def conn_user(self, value: str) -> tuple[str, str]:
+        return ("user", value)
+
+    def conn_host(self, value: str) -> tuple[str, str]:
+        return ("host", value)
+
+    def conn_queue(self, value: str) -> tuple[str, str]:
+        return ("queue", value)
+
+    def conn_node(self, value: str) -> tuple[str, str]:
+        return ("node", value)
+
+    def conn_other(self, key: str, value: str) -> tuple[str, str]:
+        return (key, value)
+
+    def watch(self, seconds: Token | None, command: ast.Command) -> ast.Watch:
+        return ast.Watch(float(seconds) if seconds is not None else None, command)
+
+    def start(self, *statements: ast.Command) -> tuple[ast.Command, ...]:
+        return statements
+
+    @v_args(meta=True)
+    def sql(self, meta, _children) -> ast.Sql:  # type: ignore[no-untyped-def]
+        return ast.Sql(self.source[meta.start_pos : meta.end_pos])
+
+
+def make_transformer(source: str) -> Transformer:
+    """A transformer for one source text (SQL statements keep their original text)."""
+    t = ToAst(source)
+    ast_utils.create_transformer(ast, t)
+    # rules whose children differ from their class's fields: wired by hand
+    for rule in ("watch", "sql"):
+        setattr(t, rule, getattr(ToAst, rule).__get__(t))
+    return t

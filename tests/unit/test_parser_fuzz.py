@@ -1,0 +1,95 @@
+"""Property test: any text gives an AST or a QadminSyntaxError, never another exception."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from qadmin.parser import QadminSyntaxError, parse
+from qadmin.scan import ends_statement, split_statements
+
+WORDS = [
+    "create",
+    "queue",
+    "consumer",
+    "show",
+    "register",
+    "unregister",
+    "on",
+    "at",
+    "copy",
+    "select",
+    "*",
+    ";",
+    "'",
+    '"',
+    "$$",
+    "$x$",
+    "--",
+    "/*",
+    "*/",
+    "\\q",
+    "\\x",
+    "(",
+    ")",
+    ",",
+    "=",
+    "with",
+    "set",
+    "watch",
+    "2",
+    "1.5",
+    "q1",
+    '"Q"',
+    "'s'",
+    "\n",
+    " ",
+    "E'",
+    "insert",
+    "event",
+    "delete",
+    "batch",
+    "info",
+    "events",
+    "tick",
+    "connect",
+    "dbname",
+    "null",
+    "for",
+    "subconsumer",
+    "close",
+    "force",
+    "stats",
+    "help",
+    "install",
+    "pgq",
+]
+
+
+def _check(text: str) -> None:
+    try:
+        result = parse(text)
+    except QadminSyntaxError as err:
+        assert err.line >= 1 and err.column >= 1
+        err.render()
+    else:
+        assert isinstance(result, tuple)
+    pieces = split_statements(text)
+    ends_statement(text)
+    for piece in pieces:
+        try:
+            parse(piece.text)
+        except QadminSyntaxError as err:
+            err.shifted(piece.line, piece.column).render()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=80))
+def test_any_text(text):
+    _check(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=25).map(" ".join))
+def test_token_soup(text):
+    _check(text)
