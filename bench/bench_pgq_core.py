@@ -28,8 +28,8 @@ import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.install import install  # noqa: E402
-from engine.pgcluster import create_cluster  # noqa: E402
+from engine.install import install
+from engine.pgcluster import create_cluster
 
 
 def connect(dsn: str, autocommit: bool = True):
@@ -177,10 +177,6 @@ def batch_read(dsn: str, n: int) -> float:
 
 
 # -- running ---------------------------------------------------------------------------
-def median_of(repeat: int, fn: Callable[[], float]) -> float:
-    return statistics.median(fn() for _ in range(repeat))
-
-
 def pgq_extension_available(cluster) -> bool:
     sharedir = subprocess.run(
         [str(cluster.bindir / "pg_config"), "--sharedir"], capture_output=True, text=True
@@ -231,11 +227,16 @@ def main() -> int:
         print("-" * len(header))
         results = {}
         for name, unit, fn, plain_fn in rows:
-            o = median_of(rep, lambda fn=fn: fn(ours))
-            c = None
-            if orig is not None and "bulk" not in name:
-                c = median_of(rep, lambda fn=fn: fn(orig))
-            p = median_of(rep, lambda pf=plain_fn: pf(ours)) if plain_fn else None
+            # interleave ours, orig and plain in every repeat, so load on the machine
+            # hits all of them alike
+            runs: dict[str, list[float]] = {"o": [], "c": [], "p": []}
+            for _ in range(rep):
+                runs["o"].append(fn(ours))
+                if orig is not None and "bulk" not in name:
+                    runs["c"].append(fn(orig))
+                if plain_fn:
+                    runs["p"].append(plain_fn(ours))
+            o, c, p = (statistics.median(runs[k]) if runs[k] else None for k in "ocp")
             results[name] = (o, c, p)
             ratio = f"{o / c:8.2f}x" if c else f"{'-':>9}"
             cs = f"{c:12,.0f}" if c else f"{'-':>12}"
