@@ -70,6 +70,7 @@ grant execute on function
     pgq.ticker(),
     pgq.ticker(text),
     pgq.ticker(text, bigint, timestamptz, bigint),
+    pgq.ticker_now(text[]),
     pgq.maint_operations(),
     pgq.maint_rotate_tables_step1(text),
     pgq.maint_rotate_tables_step2(),
@@ -94,3 +95,14 @@ grant select on table pgq.event_template to pgq_reader;
 grant insert on table pgq.event_template to pgq_writer;
 grant select, insert, truncate on table pgq.event_template to pgq_admin;
 grant select, insert, update, delete on table pgq.retry_queue to pgq_admin;
+
+-- extra functions for the console (section owned by the console work)
+grant execute on function
+    pgq.register_consumer_copy(text, text, text)
+to pgq_reader;
+grant execute on function
+    pgq.rename_queue(text, text),
+    pgq.rename_consumer(text, text, text),
+    pgq._consumer_id(text),
+    pgq.delete_event(text, bigint)
+to pgq_admin;

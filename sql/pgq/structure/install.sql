@@ -39,6 +39,7 @@ select pgq._refresh_insert_code();  -- generates pgq.insert_event_raw() and inse
 -- ticking
 \ir ../functions/pgq.ticker.sql
 \ir ../functions/pgq.force_tick.sql
+\ir ../functions/pgq.ticker_now.sql
 
 -- consuming
 \ir ../functions/pgq.register_consumer.sql
@@ -70,6 +71,10 @@ select pgq._refresh_insert_code();  -- generates pgq.insert_event_raw() and inse
 
 -- extra functions for the console (rename queue/consumer, delete event, ...)
 -- (section owned by the console work)
+\ir ../functions/pgq.rename_queue.sql
+\ir ../functions/pgq.rename_consumer.sql
+\ir ../functions/pgq.register_consumer_copy.sql
+\ir ../functions/pgq.delete_event.sql
 
 -- privileges
 \ir grants.sql

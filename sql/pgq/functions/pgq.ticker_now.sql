@@ -1,0 +1,60 @@
+create or replace function pgq.ticker_now(i_queue_names text[])
+returns integer as $$
+-- ----------------------------------------------------------------------
+-- Function: pgq.ticker_now(1)
+--
+--      Tick the given queues at once, without waiting for
+--      ticker_max_count or ticker_max_lag.
+--
+--      For tickers that LISTEN for pgq_insert: a producer's commit wakes
+--      the ticker, which calls this with the notified queue names, so a
+--      consumer sees the event a few milliseconds later instead of on
+--      the next ticker round.  Only the ticker may call it (ticks must
+--      never be made in parallel); queues that are unknown (dropped in
+--      the meantime), paused or ticked externally are skipped quietly.
+--      The tick is unconditional: the event sequence cannot tell the
+--      first event of a new queue from none, and a notification means
+--      a commit with events anyway; at worst a batch is empty.
+--
+-- Parameters:
+--      i_queue_names - queue names, as sent in the notifications
+--
+-- Returns:
+--      Number of queues that got a new tick.
+--
+-- Tables directly manipulated:
+--      insert - pgq.tick
+-- ----------------------------------------------------------------------
+declare
+    q           record;
+    last_xmin   bigint;
+    n           integer := 0;
+begin
+    for q in
+        select queue_id, queue_name, queue_tick_seq,
+               pgq.seq_getval(queue_event_seq) as event_seq
+          from pgq.queue
+         where queue_name = any (i_queue_names)
+           and not queue_external_ticker
+           and not queue_ticker_paused
+         order by queue_name
+    loop
+        select txid_snapshot_xmin(tick_snapshot)
+          into last_xmin
+          from pgq.tick
+         where tick_queue = q.queue_id
+         order by tick_queue desc, tick_id desc
+         limit 1;
+        if found and last_xmin > txid_current() then
+            raise exception 'Invalid PgQ state: old xmin=%, cur txid=%',
+                            last_xmin, txid_current();
+        end if;
+
+        insert into pgq.tick (tick_queue, tick_id, tick_event_seq)
+            values (q.queue_id, nextval(q.queue_tick_seq::regclass), q.event_seq);
+        perform pg_catalog.pg_notify('pgq_tick', q.queue_name);
+        n := n + 1;
+    end loop;
+    return n;
+end;
+$$ language plpgsql security definer set search_path = pg_catalog, pg_temp;
