@@ -83,4 +83,4 @@ returns integer as $$
 --      1 on success.
 -- ----------------------------------------------------------------------
     select pgq.drop_queue(x_queue_name, false);
-$$ language sql strict;
+$$ language sql;
