@@ -46,6 +46,7 @@ __all__ = [
     "KILL_AT_ENV",
     "KILL_PROB_ENV",
     "Daemon",
+    "DaemonError",
     "UsageError",
     "kill_point",
     "pid_alive",
@@ -65,6 +66,10 @@ _KILL_PROB = float(os.environ.get(KILL_PROB_ENV) or 1.0)
 
 class UsageError(Exception):
     """The user asked for something impossible: logged as an error, exit status 1."""
+
+
+class DaemonError(Exception):
+    """An expected failure of a round (a command failed): logged without a traceback."""
 
 
 def kill_point(name: str) -> None:
@@ -124,6 +129,8 @@ class Daemon:
     service_name: ClassVar[str] = "daemon"
     #: what the supervisor shows in its "kind" column
     kind: ClassVar[str] = "daemon"
+    #: module to run with python -m (for --help)
+    main_module: ClassVar[str | None] = None
     #: documented keys for --ini; templates of the whole class hierarchy are joined
     ini_template: ClassVar[str] = """
 # name for logs, pidfile and stats (default: the config file's base name)
@@ -186,7 +193,7 @@ class Daemon:
     @classmethod
     def build_parser(cls) -> argparse.ArgumentParser:
         p = argparse.ArgumentParser(
-            prog=f"python -m {cls.__module__}",
+            prog=f"python -m {cls.main_module or cls.__module__}",
             description=(cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else None,
         )
         p.add_argument("config", nargs="?", help="config file (ini)")
@@ -595,6 +602,8 @@ class Daemon:
             quiet = "ALL" in self.exception_quiet or type(err).__name__ in self.exception_quiet
             if quiet and now - self._fail_since < self.exception_grace:
                 log.warning("Job %s got error: %s", self.job_name, msg)
+            elif isinstance(err, DaemonError):
+                log.error("Job %s failed: %s", self.job_name, msg)
             else:
                 log.error("Job %s crashed: %s", self.job_name, msg, exc_info=err)
         self.update_status(error_active=True)
