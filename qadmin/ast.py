@@ -388,7 +388,7 @@ class DeleteEvent(Command):
 
 @dataclass(frozen=True, slots=True)
 class ShowTable(Command):
-    """Describe a table: columns, keys, indexes and triggers: show table <table>;"""
+    """Describe a table (columns, indexes, constraints, triggers): show table <table>;"""
 
     table: str
 
@@ -405,6 +405,10 @@ class ShowSequence(Command):
 
 @dataclass(frozen=True, slots=True)
 class Sql(Command):
-    """Any SQL statement (select, insert, update, begin, create table ...): passed to the server."""
+    """Run plain SQL on the server: select ... | insert ... | begin | create table ... ;
+
+    Any statement that is not a qadmin command goes to the server as typed;
+    rows are shown as a table, other statements show their command tag.
+    """
 
     text: str

@@ -104,5 +104,6 @@ grant execute on function
     pgq.rename_queue(text, text),
     pgq.rename_consumer(text, text, text),
     pgq._consumer_id(text),
-    pgq.delete_event(text, bigint)
+    pgq.delete_event(text, bigint),
+    pgq.tick_queue(text)
 to pgq_admin;

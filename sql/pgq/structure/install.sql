@@ -75,6 +75,7 @@ select pgq._refresh_insert_code();  -- generates pgq.insert_event_raw() and inse
 \ir ../functions/pgq.rename_consumer.sql
 \ir ../functions/pgq.register_consumer_copy.sql
 \ir ../functions/pgq.delete_event.sql
+\ir ../functions/pgq.tick_queue.sql
 
 -- privileges
 \ir grants.sql

@@ -1,0 +1,7 @@
+"""`python -m qadmin`: the console."""
+
+import sys
+
+from qadmin.cli import main
+
+sys.exit(main())

@@ -1,0 +1,142 @@
+"""Handlers for consumer commands: (un)register, rename, subconsumers, consumers, batches."""
+
+from __future__ import annotations
+
+from engine.admin import consumer as admin
+from engine.admin.queue import require_queue
+from qadmin import ast
+from qadmin.commands.registry import CommandError, Context, Result, command
+
+__all__: list[str] = []
+
+CONSUMER_TYPES = {
+    "lag": "duration",
+    "last_seen": "duration",
+    "last_tick": "number",
+    "current_batch": "number",
+    "next_tick": "number",
+    "pending_events": "number",
+}
+BATCH_TYPES = {"lag": "duration"}
+
+
+@command(ast.RegisterConsumer, changes_catalog=True)
+def register_consumer(ctx: Context, cmd: ast.RegisterConsumer) -> Result:
+    queue = ctx.queue_or_default(cmd.queue)
+    pos = cmd.position
+    new = admin.register_consumer(
+        ctx.require_conn(),
+        queue,
+        cmd.consumer,
+        at_tick=pos.tick_id if isinstance(pos, ast.AtTick) else None,
+        copy_from=pos.consumer if isinstance(pos, ast.CopyFrom) else None,
+    )
+    notes = () if new else (f'consumer "{cmd.consumer}" was registered already: moved',)
+    return Result(status="REGISTER CONSUMER", notes=notes)
+
+
+@command(ast.UnregisterConsumer, changes_catalog=True)
+def unregister_consumer(ctx: Context, cmd: ast.UnregisterConsumer) -> Result:
+    queue = ctx.queue_or_default(cmd.queue)
+    conn = ctx.require_conn()
+    if cmd.consumer is ast.ALL:
+        with conn.cursor() as cur:
+            require_queue(cur, queue)
+            names = admin.consumer_names(cur, queue)
+        if not names:
+            return Result(status="UNREGISTER CONSUMER 0")
+        if not ctx.confirm(f'Unregister all {len(names)} consumers of queue "{queue}"?'):
+            return Result(status="cancelled")
+        done = admin.unregister_consumers(conn, queue, names)
+    else:
+        done = admin.unregister_consumers(conn, queue, [cmd.consumer])  # type: ignore[list-item]
+    return Result(status=f"UNREGISTER CONSUMER {len(done)}")
+
+
+@command(ast.RenameConsumer, changes_catalog=True)
+def rename_consumer(ctx: Context, cmd: ast.RenameConsumer) -> Result:
+    queue = ctx.queue_or_default(cmd.queue)
+    admin.rename_consumer(ctx.require_conn(), queue, cmd.consumer, cmd.new_name)
+    return Result(status="RENAME CONSUMER")
+
+
+@command(ast.RegisterSubconsumer, changes_catalog=True)
+def register_subconsumer(ctx: Context, cmd: ast.RegisterSubconsumer) -> Result:
+    queue = ctx.queue_or_default(cmd.queue)
+    admin.register_subconsumer(ctx.require_conn(), queue, cmd.consumer, cmd.subconsumer)
+    return Result(status="REGISTER SUBCONSUMER")
+
+
+@command(ast.UnregisterSubconsumer, changes_catalog=True)
+def unregister_subconsumer(ctx: Context, cmd: ast.UnregisterSubconsumer) -> Result:
+    queue = ctx.queue_or_default(cmd.queue)
+    subs = None if cmd.subconsumer is ast.ALL else [cmd.subconsumer]
+    done = admin.unregister_subconsumers(
+        ctx.require_conn(),
+        queue,
+        cmd.consumer,
+        subs,
+        cmd.close_batch,  # type: ignore[arg-type]
+    )
+    return Result(status=f"UNREGISTER SUBCONSUMER {len(done)}")
+
+
+@command(ast.ShowConsumer)
+def show_consumer(ctx: Context, cmd: ast.ShowConsumer) -> Result:
+    queue = cmd.queue if cmd.queue is not None else (ctx.queue or ast.ALL)
+    consumer = None if cmd.consumer in (None, ast.ALL) else cmd.consumer
+    with ctx.cursor() as cur:
+        if isinstance(queue, str):
+            require_queue(cur, queue)
+        q = queue if isinstance(queue, str) else None
+        table = admin.consumer_info(cur, q, consumer)  # type: ignore[arg-type]
+    if consumer is not None and not table.rows:
+        where = f'queue "{queue}"' if isinstance(queue, str) else "any queue"
+        raise CommandError(f'consumer "{consumer}" is not registered on {where}')
+    if consumer is not None and isinstance(queue, str):
+        title = f'Consumer "{consumer}" on queue "{queue}"'
+    elif isinstance(queue, str):
+        title = f'Consumers on queue "{queue}"'
+    else:
+        title = "Consumers"
+    return Result(
+        title=title,
+        columns=table.columns,
+        rows=table.rows,
+        types=CONSUMER_TYPES,
+        volatile=frozenset({"lag", "last_seen"}),
+    )
+
+
+def _batch_id(ctx: Context, cur, batch: int | str, queue: str | None) -> int:  # type: ignore[no-untyped-def]
+    if isinstance(batch, int):
+        return batch
+    return admin.current_batch(cur, ctx.queue_or_default(queue), batch)
+
+
+@command(ast.ShowBatchInfo)
+def show_batch_info(ctx: Context, cmd: ast.ShowBatchInfo) -> Result:
+    with ctx.cursor() as cur:
+        batch_id = _batch_id(ctx, cur, cmd.batch, cmd.queue)
+        table = admin.batch_info(cur, batch_id)
+    return Result(
+        title=f"Batch {batch_id}",
+        columns=table.columns,
+        rows=table.rows,
+        types=BATCH_TYPES,
+        volatile=frozenset({"batch_start", "batch_end", "lag"}),
+    )
+
+
+@command(ast.ShowBatchEvents)
+def show_batch_events(ctx: Context, cmd: ast.ShowBatchEvents) -> Result:
+    with ctx.cursor() as cur:
+        batch_id = _batch_id(ctx, cur, cmd.batch, cmd.queue)
+        table = admin.batch_events(cur, batch_id)
+    return Result(
+        title=f"Events of batch {batch_id}",
+        columns=table.columns,
+        rows=table.rows,
+        types={"ev_id": "number", "ev_txid": "number", "ev_retry": "number"},
+        volatile=frozenset({"ev_time", "ev_txid"}),
+    )

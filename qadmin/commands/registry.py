@@ -1,0 +1,168 @@
+"""The handler registry: @command, dispatch(), and the Context and Result they share."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+import psycopg2.extensions
+
+from engine.admin import AdminError
+from qadmin import ast
+
+__all__ = [
+    "REGISTRY",
+    "CommandError",
+    "Context",
+    "Handler",
+    "Result",
+    "Settings",
+    "command",
+    "dispatch",
+    "load_handlers",
+]
+
+OUTPUT_FORMATS = ("aligned", "expanded", "csv", "json")
+
+
+class CommandError(AdminError):
+    """A command cannot run as given (no default queue, bad setting ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What a handler answers; qadmin.output renders it, the runner acts on the flags.
+
+    types maps a column to how its values read: "number", "duration" (seconds or
+    timedelta, shown as `1.2 s`), "rate" (events per second) or "time".
+    volatile names columns whose values change from run to run (masked in the
+    test output mode).
+    """
+
+    title: str | None = None
+    columns: tuple[str, ...] = ()
+    rows: tuple[tuple[Any, ...], ...] = ()
+    status: str | None = None
+    notes: tuple[str, ...] = ()
+    types: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    volatile: frozenset[str] = frozenset()
+    more: tuple[Result, ...] = ()
+    exit: bool = False
+    watch: ast.Watch | None = None
+
+    @property
+    def has_table(self) -> bool:
+        return bool(self.columns)
+
+
+@dataclass
+class Settings:
+    """Console settings that commands can change."""
+
+    format: str = "aligned"
+    timing: bool = False
+    mask_volatile: bool = False
+    pager: bool = False
+
+
+@dataclass
+class Context:
+    """The session a handler works in: connection, default queue, settings."""
+
+    conn: psycopg2.extensions.connection | None
+    conn_params: dict[str, str] = field(default_factory=dict)
+    queue: str | None = None
+    settings: Settings = field(default_factory=Settings)
+    interactive: bool = False
+    assume_yes: bool = False
+    ask: Callable[[str], bool] | None = None
+    on_connect: Callable[[Context], None] | None = None
+
+    def cursor(self) -> psycopg2.extensions.cursor:
+        if self.conn is None or self.conn.closed:
+            raise CommandError("not connected to a database; use CONNECT")
+        return self.conn.cursor()
+
+    def require_conn(self) -> psycopg2.extensions.connection:
+        if self.conn is None or self.conn.closed:
+            raise CommandError("not connected to a database; use CONNECT")
+        return self.conn
+
+    def queue_or_default(self, queue: str | None) -> str:
+        """The queue a command names, else the default queue, else an error."""
+        if queue is not None:
+            return queue
+        if self.queue is None:
+            raise CommandError(
+                "no queue given and no default queue",
+                hint="name one with ON <queue> (FROM/INTO for some commands),"
+                " or set a default: CONNECT queue=<queue>;",
+            )
+        return self.queue
+
+    def confirm(self, question: str) -> bool:
+        """Ask before destroying something, only in the interactive console."""
+        if not self.interactive or self.assume_yes or self.ask is None:
+            return True
+        return self.ask(question)
+
+
+Handler = Callable[[Context, Any], Result]
+C = TypeVar("C", bound=ast.Command)
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    handler: Handler
+    changes_catalog: bool
+    name: str
+
+
+REGISTRY: dict[type[ast.Command], Registered] = {}
+
+
+def command(
+    cls: type[C], *, changes_catalog: bool = False
+) -> Callable[[Callable[[Context, C], Result]], Callable[[Context, C], Result]]:
+    """Register the handler of one AST command class."""
+
+    def deco(fn: Callable[[Context, C], Result]) -> Callable[[Context, C], Result]:
+        if cls in REGISTRY:
+            raise RuntimeError(f"two handlers for {cls.__name__}")
+        REGISTRY[cls] = Registered(fn, changes_catalog, fn.__name__)
+        return fn
+
+    return deco
+
+
+def load_handlers() -> None:
+    """Import every module of qadmin.commands, so each registers its handlers."""
+    import qadmin.commands as pkg
+
+    for mod in pkgutil.iter_modules(pkg.__path__):
+        if mod.name != "registry":
+            importlib.import_module(f"qadmin.commands.{mod.name}")
+
+
+def dispatch(ctx: Context, cmd: ast.Command) -> Result:
+    """Run the handler registered for the command's type."""
+    if not REGISTRY:
+        load_handlers()
+    entry = REGISTRY.get(type(cmd))
+    if entry is None:
+        raise CommandError(f"no handler for {type(cmd).__name__}")
+    return entry.handler(ctx, cmd)
+
+
+def changes_catalog(cmd: ast.Command) -> bool:
+    """Whether running the command may change names that completion offers."""
+    if not REGISTRY:
+        load_handlers()
+    entry = REGISTRY.get(type(cmd))
+    if isinstance(cmd, ast.Watch):
+        return False
+    return bool(entry and entry.changes_catalog)

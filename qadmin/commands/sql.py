@@ -1,0 +1,30 @@
+"""The handler for plain SQL: sent to the server as typed, rows and command tag back."""
+
+from __future__ import annotations
+
+import psycopg2.extensions
+
+from qadmin import ast
+from qadmin.commands.registry import Context, Result, command
+
+__all__: list[str] = []
+
+# Show values as the server writes them (t/f, timestamps, intervals ...), as psql does.
+_AS_TEXT = psycopg2.extensions.new_type(
+    tuple(psycopg2.extensions.string_types), "QADMIN_TEXT", lambda value, cur: value
+)
+_NUMERIC_OIDS = {20, 21, 23, 26, 700, 701, 1700}
+
+
+@command(ast.Sql, changes_catalog=True)
+def sql(ctx: Context, cmd: ast.Sql) -> Result:
+    with ctx.cursor() as cur:
+        psycopg2.extensions.register_type(_AS_TEXT, cur)
+        cur.execute(cmd.text)
+        status = cur.statusmessage
+        if cur.description is None:
+            return Result(status=status)
+        columns = tuple(d.name for d in cur.description)
+        types = {d.name: "number" for d in cur.description if d.type_code in _NUMERIC_OIDS}
+        rows = tuple(tuple(r) for r in cur.fetchall())
+    return Result(columns=columns, rows=rows, types=types)

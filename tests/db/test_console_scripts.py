@@ -1,0 +1,49 @@
+"""Script tests: tests/scripts/NAME.qa run through `qadmin -f` against a fresh database,
+output (stdout and stderr, in order) compared with tests/expected/NAME.out.
+
+Volatile values (times, lags, rates) are masked by qadmin's own test output mode
+(--mask-volatile), not by regular expressions.  QADMIN_REGEN=1 rewrites the
+expected files from the current output.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent.parent
+ROOT = HERE.parent
+SCRIPTS = sorted((HERE / "scripts").glob("*.qa"))
+EXPECTED = HERE / "expected"
+
+
+def run_qadmin(dsn: str, *args: str, cwd: Path | None = None, stdin: str | None = None):
+    env = dict(os.environ, PAGER="", COLUMNS="100", LC_ALL="C.UTF-8", PYTHONUNBUFFERED="1")
+    env.pop("QADMIN_DEBUG", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "qadmin", "-X", "-d", dsn, *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[s.stem for s in SCRIPTS])
+def test_script(db, script):
+    proc = run_qadmin(
+        db.dsn, "--mask-volatile", "--on-error", "continue", "-f", script.name, cwd=script.parent
+    )
+    expected_file = EXPECTED / f"{script.stem}.out"
+    if os.environ.get("QADMIN_REGEN") or not expected_file.exists():
+        expected_file.write_text(proc.stdout)
+    assert proc.stdout == expected_file.read_text()
+    assert "Traceback" not in proc.stdout

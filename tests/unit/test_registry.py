@@ -1,0 +1,45 @@
+"""Every concrete AST command has exactly one handler, named after its grammar rule."""
+
+from __future__ import annotations
+
+import inspect
+
+from lark.ast_utils import camel_to_snake
+
+from qadmin import ast
+from qadmin.commands.registry import REGISTRY, load_handlers
+from qadmin.help import command_help, overview
+from qadmin.parser import get_parser
+
+
+def _command_classes() -> list[type]:
+    return [
+        obj
+        for _, obj in inspect.getmembers(ast, inspect.isclass)
+        if issubclass(obj, ast.Command) and obj is not ast.Command
+    ]
+
+
+def test_every_command_has_exactly_one_handler():
+    load_handlers()
+    classes = set(_command_classes())
+    assert classes == set(REGISTRY), classes ^ set(REGISTRY)
+
+
+def test_handler_name_is_rule_name_and_rule_exists():
+    load_handlers()
+    rules = {r.origin.name for r in get_parser().rules}
+    rules |= {r.alias for r in get_parser().rules if r.alias}
+    for cls, entry in REGISTRY.items():
+        rule = camel_to_snake(cls.__name__)
+        assert entry.name == rule, (cls, entry.name)
+        assert rule in rules, rule
+
+
+def test_every_command_documents_its_syntax():
+    for cls in _command_classes():
+        first = inspect.cleandoc(cls.__doc__ or "").split("\n")[0]
+        assert ": " in first, cls
+    text = overview()
+    assert "create queue <name>" in text
+    assert command_help(("alter", "queue")) and "max_count" in command_help(("alter", "queue"))
