@@ -253,18 +253,19 @@ class DatabaseWorker:
         t = self.ticker
         sock = conn.fileno()
         connected = time.monotonic()
-        next_tick = 0.0
+        last_round = float("-inf")
         while not self.stopping:
             now = time.monotonic()
             if now - connected > t.connection_lifetime:
                 log.debug("database %s: connection_lifetime reached, reconnecting", self.dbname)
                 return
-            if now >= next_tick:
+            # the period is read each time: a reload applies at once
+            if now >= last_round + t.ticker_period:
                 cur.execute("select pgq.ticker()")
                 self._count("ticks", cur.fetchone()[0] or 0)
-                next_tick = now + t.ticker_period
+                last_round = now
             if not conn.notifies:
-                timeout = max(0.0, next_tick - time.monotonic())
+                timeout = max(0.0, last_round + t.ticker_period - time.monotonic())
                 ready, _, _ = select.select([sock, self._wake_r], [], [], timeout)
                 if self._wake_r in ready:
                     self._drain()
@@ -281,7 +282,7 @@ class DatabaseWorker:
     def _maint_main(self) -> None:
         conn = None
         connected = 0.0
-        next_maint = next_retry = 0.0
+        last_maint = last_retry = float("-inf")
         failures = 0
         while not self.stopping:
             if not self.locked.is_set():
@@ -301,12 +302,12 @@ class DatabaseWorker:
                 if conn is None:
                     conn = self._connect("maint")
                     connected = now
-                if now >= next_retry:
+                if now >= last_retry + t.retry_period:
+                    last_retry = now
                     self._run_retry(conn)
-                    next_retry = time.monotonic() + t.retry_period
-                if now >= next_maint and not self.stopping:
+                if now >= last_maint + t.maint_period and not self.stopping:
+                    last_maint = now
                     self._run_maint(conn)
-                    next_maint = time.monotonic() + t.maint_period
                 failures = 0
             except psycopg2.Error as e:
                 failures += 1
@@ -319,14 +320,19 @@ class DatabaseWorker:
                         "database %s: maintenance: %s", self.dbname, describe_error(e).strip()
                     )
                     self.ticker.note_error(f"database {self.dbname}: {describe_error(e)}")
-                # the maint loop waits for the tick thread to own the database again
-                next_maint = next_retry = time.monotonic() + min(
-                    _MAX_BACKOFF, 0.5 * 2 ** min(failures, 10)
-                )
+                # try again after a pause that doubles while the failures go on
+                pause = min(_MAX_BACKOFF, 0.5 * 2 ** min(failures, 10))
+                self._maint_wake.wait(pause)
+                self._maint_wake.clear()
+                continue
             except Exception as e:
                 log.exception("database %s: maintenance thread failed: %s", self.dbname, e)
-                next_maint = next_retry = time.monotonic() + _MAX_BACKOFF
-            wait = min(next_maint, next_retry) - time.monotonic()
+                self._maint_wake.wait(_MAX_BACKOFF)
+                self._maint_wake.clear()
+                continue
+            # periods are read each time: a reload (which sets the event) applies at once
+            wait = min(last_maint + t.maint_period, last_retry + t.retry_period)
+            wait -= time.monotonic()
             if wait > 0 and not self.stopping:
                 self._maint_wake.wait(wait)
                 self._maint_wake.clear()
