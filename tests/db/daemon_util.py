@@ -80,6 +80,12 @@ class Proc:
         finally:
             self._logf.close()
 
+    def wait(self, timeout: float = 20) -> int:
+        try:
+            return self.popen.wait(timeout)
+        finally:
+            self._logf.close()
+
     def kill(self) -> None:
         self.send(signal.SIGKILL)
         self.popen.wait(10)

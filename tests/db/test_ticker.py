@@ -173,7 +173,7 @@ def test_signals_reload_stop_and_switches(db, tmp_path):
         r = subprocess.run([*run, "-s"], capture_output=True, text=True, cwd=PROJECT_ROOT,
                            env=daemon_env(), timeout=30)  # fmt: skip
         assert r.returncode == 0, r.stderr
-        assert tk.popen.wait(20) == 0
+        assert tk.wait(20) == 0
         assert not pidfile.exists()
         r = subprocess.run([*run, "-s"], capture_output=True, text=True, cwd=PROJECT_ROOT,
                            env=daemon_env(), timeout=30)  # fmt: skip
