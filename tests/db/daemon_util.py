@@ -48,15 +48,16 @@ class Proc:
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.log = log
-        self._logf = open(log, "ab")  # noqa: SIM115 - kept open for the child's lifetime
-        self.popen = subprocess.Popen(
-            [sys.executable, "-m", module, *args],
-            stdin=subprocess.DEVNULL,
-            stdout=self._logf,
-            stderr=subprocess.STDOUT,
-            cwd=str(PROJECT_ROOT),
-            env=daemon_env(env),
-        )
+        self.kill_at = 0.0
+        with open(log, "ab") as logf:  # the child keeps its own copy of the descriptor
+            self.popen = subprocess.Popen(
+                [sys.executable, "-m", module, *args],
+                stdin=subprocess.DEVNULL,
+                stdout=logf,
+                stderr=subprocess.STDOUT,
+                cwd=str(PROJECT_ROOT),
+                env=daemon_env(env),
+            )
 
     @property
     def pid(self) -> int:
@@ -77,14 +78,9 @@ class Proc:
         except subprocess.TimeoutExpired:
             self.popen.kill()
             return self.popen.wait(5)
-        finally:
-            self._logf.close()
 
     def wait(self, timeout: float = 20) -> int:
-        try:
-            return self.popen.wait(timeout)
-        finally:
-            self._logf.close()
+        return self.popen.wait(timeout)
 
     def kill(self) -> None:
         self.send(signal.SIGKILL)
