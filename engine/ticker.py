@@ -514,7 +514,8 @@ class Ticker(Daemon):
             err, self._pending_error = self._pending_error, None
         if err:
             self.record_error(err)
-        self.update_status(databases={n: w.state for n, w in sorted(self.workers.items())})
+        states = {n: w.state for n, w in sorted(self.workers.items())}
+        self.update_status(force=states != self._status.get("databases"), databases=states)
         # wake up for the next check, the stats line, and to read the workers' state
         self.loop_delay = max(0.05, min(1.0, self._next_check - time.monotonic()))
         return False
