@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from psycopg2.extensions import parse_dsn
 
 from engine.base import pid_alive
 from engine.supervisor import (
@@ -168,4 +169,4 @@ def test_state_directory_and_dsn_helpers(monkeypatch, tmp_path):
     assert Supervisor().state_dir == tmp_path / "mine"
     base, dbname = split_dsn("host=h port=5 dbname=d user='a b'")
     assert dbname == "d"
-    assert sorted(base.split(" ", 2)) == ["host=h", "port=5", "user='a b'"]
+    assert parse_dsn(base) == {"host": "h", "port": "5", "user": "a b"}
