@@ -10,6 +10,7 @@ import time
 
 import psycopg2
 
+from engine.base import pid_alive
 from tests.db.daemon_util import PROJECT_ROOT, Proc, base_connstr, daemon_env, ticker_ini, wait_for
 from tests.pgqtools import tick
 
@@ -269,3 +270,22 @@ def test_serves_every_database_with_pgq_and_survives_a_restart(cluster_factory, 
         wait_for(lambda: "database postgres: reconnected" in tk.text(), what="reconnect logged")
     finally:
         assert tk.stop() == 0
+
+
+def test_detach_then_kill_switch(db, tmp_path):
+    log = tmp_path / "d.log"
+    ini = ticker_ini(tmp_path / "d.ini", base_connstr(db.dsn), [db.name], logfile=str(log))
+    run = [sys.executable, "-m", "engine.ticker", str(ini)]
+    r = subprocess.run([*run, "-d"], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                       env=daemon_env(), timeout=30)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    pidfile = ini.with_suffix(".pid")
+    wait_for(pidfile.exists, what="pidfile of the detached ticker")
+    pid = int(pidfile.read_text())
+    wait_for(lambda: log.exists() and "ticking" in log.read_text(), what="detached ticking")
+    r = subprocess.run([*run, "-k"], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                       env=daemon_env(), timeout=30)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: not pidfile.exists(), what="pidfile removed")
+    wait_for(lambda: not pid_alive(pid), what="detached ticker gone")
+    assert "stopped" in log.read_text()
