@@ -123,6 +123,7 @@ class Registered:
 
 
 REGISTRY: dict[type[ast.Command], Registered] = {}
+_loaded = False
 
 
 def command(
@@ -141,8 +142,12 @@ def command(
 
 def load_handlers() -> None:
     """Import every module of qadmin.commands, so each registers its handlers."""
+    global _loaded
+    if _loaded:
+        return
     import qadmin.commands as pkg
 
+    _loaded = True
     for mod in pkgutil.iter_modules(pkg.__path__):
         if mod.name != "registry":
             importlib.import_module(f"qadmin.commands.{mod.name}")
@@ -150,8 +155,7 @@ def load_handlers() -> None:
 
 def dispatch(ctx: Context, cmd: ast.Command) -> Result:
     """Run the handler registered for the command's type."""
-    if not REGISTRY:
-        load_handlers()
+    load_handlers()
     entry = REGISTRY.get(type(cmd))
     if entry is None:
         raise CommandError(f"no handler for {type(cmd).__name__}")
@@ -160,8 +164,7 @@ def dispatch(ctx: Context, cmd: ast.Command) -> Result:
 
 def changes_catalog(cmd: ast.Command) -> bool:
     """Whether running the command may change names that completion offers."""
-    if not REGISTRY:
-        load_handlers()
+    load_handlers()
     entry = REGISTRY.get(type(cmd))
     if isinstance(cmd, ast.Watch):
         return False
