@@ -44,6 +44,7 @@ from engine.db import describe_error
 
 __all__ = [
     "KILL_AT_ENV",
+    "KILL_HOOKS",
     "KILL_PROB_ENV",
     "Daemon",
     "DaemonError",
@@ -62,6 +63,8 @@ KILL_AT_ENV = "QADMIN_TEST_KILL_AT"
 KILL_PROB_ENV = "QADMIN_TEST_KILL_PROB"
 _KILL_AT = frozenset(p for p in os.environ.get(KILL_AT_ENV, "").replace(",", " ").split() if p)
 _KILL_PROB = float(os.environ.get(KILL_PROB_ENV) or 1.0)
+#: True when the test hook is armed (hot loops skip kill_point() calls otherwise)
+KILL_HOOKS = bool(_KILL_AT)
 
 
 class UsageError(Exception):

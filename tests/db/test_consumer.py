@@ -53,13 +53,16 @@ def test_exec_feeds_json_lines_and_retries_the_batch_until_exit_0(db, tmp_path):
     db.execute("select pgq.register_consumer('q1', 'c1')")
     flag, out = tmp_path / "ok", tmp_path / "out.jsonl"
     command = f"test -f {flag} && {{ echo batch=$PGQ_BATCH_ID; cat; }} >> {out}"
-    c = start_consumer(tmp_path, db, "c1", "exec", command=command)
+    c = start_consumer(tmp_path, db, "c1", "exec", command=command, exception_quiet="ExecError")
     try:
         with db.conn.cursor() as cur:
             cur.execute("select pgq.insert_event('q1', 'ins', 'a', 'x1', null, null, 'x4')")
             cur.execute("select pgq.insert_event('q1', 'upd', 'ünï \"q\"')")
             tick(cur, "q1")
         wait_for(lambda: "exited with status 1" in c.text(), what="failed command")
+        # exception_quiet: a warning without a traceback
+        assert "WARNING Job c1 got error: command exited with status 1" in c.text()
+        assert "Traceback" not in c.text()
         assert consumer_row(db)["current_batch"] is not None, "the batch stays open"
         assert not out.exists()
         flag.touch()
@@ -113,6 +116,12 @@ def test_lazy_fetch_walks_a_big_batch_into_a_table(db, tmp_path):
         assert db.scalar("select count(*) from evs where ev_time is null") == 0
         wait_for(lambda: consumer_row(db)["current_batch"] is None, what="finished")
         wait_for(lambda: "count: 100" in c.text(), what="stats line")
+        # empty batches are finished too
+        last = consumer_row(db)["last_tick"]
+        with db.conn.cursor() as cur:
+            cur.execute("select pgq.ticker_now(array['q1'])")
+        wait_for(lambda: consumer_row(db)["last_tick"] > last, what="empty batch finished")
+        assert consumer_row(db)["current_batch"] is None
     finally:
         assert c.stop() == 0
 
@@ -132,6 +141,29 @@ def test_keep_lag_holds_batches_back(db, tmp_path):
             tick(cur, "q1")
         wait_for(lambda: db.scalar("select count(*) from evs") == 1, what="event", timeout=10)
         assert time.monotonic() - ticked >= 1.4
+    finally:
+        assert c.stop() == 0
+
+
+def test_batch_collect_events_waits_for_enough_events(db, tmp_path):
+    db.execute("select pgq.create_queue('q1')")
+    db.execute("select pgq.register_consumer('q1', 'c1')")
+    db.execute("create table evs (ev_id bigint, ev_data text)")
+    c = start_consumer(
+        tmp_path, db, "c1", "table_dispatcher", table="evs", pgq_batch_collect_events=50
+    )
+    try:
+        wait_for(lambda: "starting" in c.text(), what="start")
+        with db.conn.cursor() as cur:
+            # (force_tick would move the event sequence past 50 by itself)
+            cur.execute("select pgq.insert_event('q1', 't', 'a') from generate_series(1, 10)")
+            cur.execute("select pgq.ticker_now(array['q1'])")  # no seq bump
+            time.sleep(0.6)
+            assert db.scalar("select count(*) from evs") == 0, "10 < 50 events: no batch"
+            cur.execute("select pgq.insert_event('q1', 't', 'b') from generate_series(1, 45)")
+            cur.execute("select pgq.ticker_now(array['q1'])")  # no seq bump
+        wait_for(lambda: db.scalar("select count(*) from evs") == 55, what="one big batch")
+        wait_for(lambda: "batches: 1," in c.text(), what="stats")
     finally:
         assert c.stop() == 0
 
