@@ -327,7 +327,7 @@ class Daemon:
                 os.unlink(self.pidfile)
         self._pid_written = False
 
-    def signal_running(self, sig: int) -> int:
+    def signal_running(self, sig: signal.Signals) -> int:
         """-s/-k/-r: send a signal to the instance named in the pidfile."""
         what = {signal.SIGINT: "stop", signal.SIGTERM: "kill", signal.SIGHUP: "reload"}[sig]
         if not self.pidfile:

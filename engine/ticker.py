@@ -496,13 +496,13 @@ class Ticker(Daemon):
             self._check_databases()
             self._next_check = now + self.check_period
         if self._first_check_done and not self._refusal_checked:
-            states = [w.state for w in self.workers.values()]
-            if "starting" not in states:
+            seen = [w.state for w in self.workers.values()]
+            if "starting" not in seen:
                 self._refusal_checked = True
-                if states and all(s == "locked" for s in states):
+                if seen and all(s == "locked" for s in seen):
                     raise UsageError(
                         "another ticker is already running on "
-                        + ("this database" if len(states) == 1 else "every database served")
+                        + ("this database" if len(seen) == 1 else "every database served")
                         + f" ({', '.join(sorted(self.workers))}); refusing to run a second one"
                     )
         for key in ("ticks", "maint", "retry"):  # pgqd's stats line, zeros included
