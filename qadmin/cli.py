@@ -181,6 +181,17 @@ def _raise_exit(signum: int, frame: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run qadmin; never lets an exception out as a traceback (QADMIN_DEBUG=1 shows it)."""
+    try:
+        return _main(argv)
+    except Exception as err:
+        if os.environ.get("QADMIN_DEBUG"):
+            raise
+        print(f"qadmin: internal error: {type(err).__name__}: {err}", file=sys.stderr)
+        return EXIT_FATAL
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
         params = _conn_params(args)

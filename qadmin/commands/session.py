@@ -93,11 +93,10 @@ def connect(ctx: Context, cmd: ast.Connect) -> Result:
         ctx.queue = queue or ctx.queue
         notes.append(describe_connection(ctx))
     elif params:
+        # keys not given come from the current connection (libpq lets the
+        # keyword arguments override the same keys of the conninfo string)
         merged = {k: v for k, v in ctx.conn_params.items() if k != "dsn"}
-        if "dsn" in ctx.conn_params and not any(k in params for k in ("host", "port")):
-            base_dsn = ctx.conn_params["dsn"]
-        else:
-            base_dsn = None
+        base_dsn = ctx.conn_params.get("dsn")
         merged.update(params)
         new_conn = db_connect(base_dsn, autocommit=True, **merged)
         _swap(ctx, new_conn, {**({"dsn": base_dsn} if base_dsn else {}), **merged})
