@@ -799,7 +799,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
     if spec is None:
         if ns.ini or ns.help or not ns.config:
-            spec = "print"
+            return Consumer(args).run()  # the generic template / help
         else:
             print(
                 "python -m engine.consumer: no handler: set handler = print | exec | "

@@ -668,7 +668,7 @@ def _print_rows(rows: list[DaemonInfo]) -> None:
         )
         for r in rows
     ]
-    widths = [max(len(h), *(len(t[i]) for t in table)) for i, h in enumerate(header)]
+    widths = [max([len(h), *(len(t[i]) for t in table)]) for i, h in enumerate(header)]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
     print("  ".join("-" * w for w in widths))
     for t in table:
@@ -690,32 +690,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m engine.supervisor", description="Start, stop and watch qadmin daemons."
     )
-    p.add_argument("--state-dir", help=f"state directory (default: ${STATE_DIR_ENV} or XDG)")
+    state_help = f"state directory (default: ${STATE_DIR_ENV}, else $XDG_STATE_HOME/qadmin)"
+    p.add_argument("--state-dir", help=state_help)
+    common = argparse.ArgumentParser(add_help=False)  # --state-dir after the command too
+    common.add_argument("--state-dir", default=argparse.SUPPRESS, help=state_help)
     sub = p.add_subparsers(dest="cmd", required=True)
-    t = sub.add_parser("start-ticker", help="start a ticker")
+
+    def add(name: str, **kw: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kw)
+
+    t = add("start-ticker", help="start a ticker")
     t.add_argument("name", nargs="?", default="ticker")
     t.add_argument("--db", action="append", default=[], help="database to serve (repeatable)")
     t.add_argument("--base-connstr", default="", help="connect string without dbname")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    c = sub.add_parser("start-consumer", help="start a consumer")
+    c = add("start-consumer", help="start a consumer")
     c.add_argument("name")
     c.add_argument("--db", required=True, help="connect string of the queue's database")
     c.add_argument("--queue", required=True)
     c.add_argument("--handler", required=True)
     c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    i = sub.add_parser("start", help="start a daemon from an ini file")
+    i = add("start", help="start a daemon from an ini file")
     i.add_argument("ini")
     i.add_argument("--name")
     i.add_argument("--section")
-    s = sub.add_parser("stop", help="stop a daemon or ALL")
+    s = add("stop", help="stop a daemon or ALL")
     s.add_argument("name")
     s.add_argument("--now", action="store_true", help="SIGTERM instead of SIGINT")
     for cmd in ("restart", "reload", "remove"):
-        sub.add_parser(cmd).add_argument("name")
-    st = sub.add_parser("status", help="status of the daemons")
+        add(cmd).add_argument("name")
+    st = add("status", help="status of the daemons")
     st.add_argument("name", nargs="?")
     st.add_argument("--json", action="store_true")
-    lg = sub.add_parser("log", help="last lines of a daemon's log")
+    lg = add("log", help="last lines of a daemon's log")
     lg.add_argument("name")
     lg.add_argument("-n", "--lines", type=int, default=20)
     a = p.parse_args(argv)
