@@ -211,6 +211,7 @@ class Daemon:
         p.add_argument("-k", "--kill", action="store_true", help="stop the running one now")
         p.add_argument("-r", "--reload", action="store_true", help="make the running one reload")
         p.add_argument("--ini", action="store_true", help="print a documented config template")
+        p.add_argument("-V", "--version", action=_VersionAction, nargs=0, help="show the version")
         p.add_argument(
             "--set",
             action="append",
@@ -618,6 +619,20 @@ class Daemon:
         except Exception as e:
             log.debug("reset: %s", e)
         self.sleep(delay)
+
+
+class _VersionAction(argparse.Action):
+    """-V: looks the version up only when asked (importlib.metadata is slow to load)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kw: Any) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            ver = version("qadmin")
+        except PackageNotFoundError:
+            ver = "unknown"
+        print(f"{parser.prog} (qadmin) {ver}")
+        parser.exit()
 
 
 def _fmt_stat(value: float) -> str:

@@ -425,6 +425,7 @@ class Ticker(Daemon):
         super().load_settings()
         cf = self.cf
         assert cf is not None
+        self._prev_base_connstr = getattr(self, "base_connstr", None)
         self.base_connstr = cf.get("base_connstr", "")
         self.initial_database = cf.get("initial_database", "template1")
         self.database_list = cf.getlist("database_list", [])
@@ -444,6 +445,15 @@ class Ticker(Daemon):
 
     def reload(self) -> None:
         self._next_check = 0.0
+        if self._prev_base_connstr not in (None, self.base_connstr):
+            # other server or credentials: every worker reconnects at the next check
+            log.info("base_connstr changed: reconnecting to every database")
+            for w in self.workers.values():
+                w.stop()
+            for w in self.workers.values():
+                w.join(30)
+            self.workers.clear()
+            return
         for w in self.workers.values():
             w.wake()
 
