@@ -3,10 +3,15 @@
 Each command class maps to the grammar rule of the same name in snake_case
 (``CreateQueue`` <-> ``create_queue``), wired by ``lark.ast_utils``.  The first
 line of a command's docstring is its one-line help; the rest is ``HELP <cmd>``.
+
+A later command family (daemons, cascading) may define its command classes next
+to its handlers in ``qadmin/commands/<family>.py``: every subclass of Command is
+wired to its rule and listed in HELP, wherever it is defined.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from lark import ast_utils
@@ -49,6 +54,8 @@ __all__ = [
     "UnregisterConsumer",
     "UnregisterSubconsumer",
     "Watch",
+    "command_classes",
+    "node_classes",
 ]
 
 
@@ -58,6 +65,25 @@ class _Node(ast_utils.Ast):
 
 class Command(_Node):
     """Base of every statement; concrete subclasses each have one handler."""
+
+
+def node_classes() -> list[type]:
+    """Every class the transformer builds (subclasses of the node base, anywhere)."""
+    out: set[type] = set()
+    todo = list(_Node.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        # dataclass(slots=True) replaces a class by a new one; the old one lingers
+        # among the subclasses until collected: keep only what the module holds
+        if getattr(sys.modules.get(cls.__module__), cls.__qualname__, None) is cls:
+            out.add(cls)
+    return sorted(out, key=lambda c: c.__name__)
+
+
+def command_classes() -> list[type[Command]]:
+    """Every concrete command class, core and plug-in families alike."""
+    return [c for c in node_classes() if issubclass(c, Command) and c is not Command]
 
 
 @dataclass(frozen=True, slots=True)

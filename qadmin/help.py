@@ -19,11 +19,10 @@ META_COMMANDS = (
 
 
 def _commands() -> list[type[ast.Command]]:
-    out = []
-    for _, obj in inspect.getmembers(ast, inspect.isclass):
-        if issubclass(obj, ast.Command) and obj is not ast.Command:
-            out.append(obj)
-    return out
+    from qadmin.commands.registry import load_handlers
+
+    load_handlers()
+    return ast.command_classes()
 
 
 def _split(cls: type) -> tuple[str, str, str]:

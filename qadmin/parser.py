@@ -127,7 +127,14 @@ def grammar_text() -> str:
 
 @functools.cache
 def get_parser() -> Lark:
-    """The LALR parser, built once per process (and cached on disk by lark)."""
+    """The LALR parser, built once per process (and cached on disk by lark).
+
+    The command modules are loaded first: a plug-in family may define its AST
+    classes beside its handlers.
+    """
+    from qadmin.commands.registry import load_handlers
+
+    load_handlers()
     return Lark(
         grammar_text(),
         parser="lalr",

@@ -151,7 +151,14 @@ class ToAst(Transformer):
 def make_transformer(source: str) -> Transformer:
     """A transformer for one source text (SQL statements keep their original text)."""
     t = ToAst(source)
-    ast_utils.create_transformer(ast, t)
+    for cls in ast.node_classes():
+        if cls.__name__.startswith("_"):
+            continue
+        wrap = v_args(
+            inline=not issubclass(cls, ast_utils.AsList),
+            meta=issubclass(cls, ast_utils.WithMeta),
+        )
+        setattr(t, ast_utils.camel_to_snake(cls.__name__), wrap(cls).__get__(t))
     # rules whose children differ from their class's fields: wired by hand
     for rule in ("watch", "sql"):
         setattr(t, rule, getattr(ToAst, rule).__get__(t))

@@ -6,6 +6,8 @@ import contextlib
 import threading
 
 import psycopg2
+import psycopg2.extensions
+import psycopg2.extras
 from prompt_toolkit import prompt as pt_prompt
 from prompt_toolkit.formatted_text import FormattedText
 
@@ -76,6 +78,8 @@ def run_interactive(ctx: Context, runner: Runner) -> int:
     """Run the console until EXIT, \\q or ^D; returns the exit status."""
     from qadmin.shell.session import build_session
 
+    # ^C during a query cancels it on the server instead of waiting for it
+    psycopg2.extensions.set_wait_callback(psycopg2.extras.wait_select)
     holder = _CatalogHolder()
     refresher = CatalogRefresher(holder.swap)
     refresher.refresh(ctx.conn_params)

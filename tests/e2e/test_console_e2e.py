@@ -213,3 +213,13 @@ def test_prompt_shows_queue_and_transaction(db, console):
     c.expect("=*#")
     c.run("rollback;")
     c.expect("ROLLBACK")
+
+
+def test_ctrl_c_cancels_a_running_query(console):
+    c = console()
+    c.run("select pg_sleep(30);")
+    time.sleep(1.0)
+    c.type(CTRL_C, pause=0.3)
+    c.expect("canceling statement due to user request", timeout=10)
+    c.run("select 'after cancel' as state;")
+    c.expect("after cancel")
