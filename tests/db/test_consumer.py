@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -209,6 +210,9 @@ def test_coop_workers_share_the_consumer_exactly_once(db, tmp_path):
     finally:
         for w in workers:
             assert w.stop() == 0
+    # the batches went to several workers (their stats lines count them)
+    busy = [w for w in workers if re.search(r"batches: [1-9]", w.text())]
+    assert len(busy) >= 2
 
 
 def test_register_unregister_ini_and_stop_switches(db, tmp_path):
