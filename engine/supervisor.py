@@ -232,7 +232,8 @@ class Supervisor:
                 pidfile.unlink()
         with contextlib.suppress(OSError):
             self._path(name, "status").unlink()
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        # private: generated configs hold connect strings, maybe passwords
+        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         return notes
 
     def _spawn(self, name: str, meta: dict[str, Any], wait: float = 15.0) -> DaemonInfo:
@@ -291,7 +292,9 @@ class Supervisor:
                 raise SupervisorError(f"bad config key {key!r}")
             lines.append(f"{key} = {_ini_value(value)}")
         path = self._path(name, "ini")
-        path.write_text("\n".join(lines) + "\n")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(lines) + "\n")
         return path
 
     def _own_files(self, name: str) -> dict[str, str]:
