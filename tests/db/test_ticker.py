@@ -289,3 +289,23 @@ def test_detach_then_kill_switch(db, tmp_path):
     wait_for(lambda: not pidfile.exists(), what="pidfile removed")
     wait_for(lambda: not pid_alive(pid), what="detached ticker gone")
     assert "stopped" in log.read_text()
+
+
+def test_ticker_now_sql(db):
+    """pgq.ticker_now(queues[]): tick at once, skip paused/external/unknown, notify."""
+    for q in ("a", "b", "c"):
+        db.execute("select pgq.create_queue(%s)", (q,))
+    db.execute("select pgq.set_queue_config('b', 'ticker_paused', 'true')")
+    db.execute("select pgq.set_queue_config('c', 'external_ticker', 'true')")
+    listener = db.connect()
+    listener.cursor().execute("listen pgq_tick")
+    before = {q: last_tick(db, q) for q in "abc"}
+    assert db.scalar("select pgq.ticker_now(array['a', 'b', 'c', 'gone'])") == 1
+    assert last_tick(db, "a") == before["a"] + 1
+    assert (last_tick(db, "b"), last_tick(db, "c")) == (before["b"], before["c"])
+    select.select([listener], [], [], 2)
+    listener.poll()
+    assert [n.payload for n in listener.notifies] == ["a"]
+    # no new events needed: the notification already says a commit happened
+    assert db.scalar("select pgq.ticker_now(array['a'])") == 1
+    assert db.scalar("select pgq.ticker_now(array[]::text[])") == 0
