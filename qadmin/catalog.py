@@ -133,7 +133,9 @@ def fetch_catalog(conn: psycopg2.extensions.connection) -> Catalog:
     subconsumers: dict[tuple[str, str], list[str]] = defaultdict(list)
     batches: dict[str, list[int]] = defaultdict(list)
     ticks: dict[str, list[int]] = defaultdict(list)
-    tables, sequences, nodes = [], [], []
+    tables: list[str] = []
+    sequences: list[str] = []
+    nodes: list[str] = []
     with conn.cursor() as cur:
         cur.execute(PGQ_PRESENT_SQL)
         if cur.fetchone()[0]:

@@ -255,7 +255,7 @@ def _unterminated(text: str, pos: int) -> QadminSyntaxError | None:
 
 def _error(text: str, err: UnexpectedInput) -> QadminSyntaxError:
     if isinstance(err, UnexpectedCharacters):
-        pos = err.pos_in_stream
+        pos = err.pos_in_stream or 0
         line, col = _line_col(text, pos)
         char = text[pos]
         if (open_err := _unterminated(text, pos)) is not None:

@@ -70,13 +70,9 @@ def register_subconsumer(ctx: Context, cmd: ast.RegisterSubconsumer) -> Result:
 @command(ast.UnregisterSubconsumer, changes_catalog=True)
 def unregister_subconsumer(ctx: Context, cmd: ast.UnregisterSubconsumer) -> Result:
     queue = ctx.queue_or_default(cmd.queue)
-    subs = None if cmd.subconsumer is ast.ALL else [cmd.subconsumer]
+    subs = None if isinstance(cmd.subconsumer, ast.All) else [cmd.subconsumer]
     done = admin.unregister_subconsumers(
-        ctx.require_conn(),
-        queue,
-        cmd.consumer,
-        subs,
-        cmd.close_batch,  # type: ignore[arg-type]
+        ctx.require_conn(), queue, cmd.consumer, subs, cmd.close_batch
     )
     return Result(status=f"UNREGISTER SUBCONSUMER {len(done)}")
 

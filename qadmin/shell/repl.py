@@ -9,6 +9,7 @@ import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 from prompt_toolkit import prompt as pt_prompt
+from prompt_toolkit.application import Application
 from prompt_toolkit.formatted_text import FormattedText
 
 from engine.db import connect
@@ -42,7 +43,7 @@ class _CatalogHolder:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._catalog: Catalog = EMPTY
-        self.app = None
+        self.app: Application[str] | None = None
 
     def get(self) -> Catalog:
         return self._catalog

@@ -10,6 +10,7 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import ThreadedCompleter
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.lexers import PygmentsLexer
+from prompt_toolkit.validation import ThreadedValidator
 
 from qadmin.catalog import Catalog
 from qadmin.commands.registry import Context
@@ -45,7 +46,7 @@ def build_session(
         completer=ThreadedCompleter(QadminCompleter(get_catalog)),
         complete_while_typing=False,
         lexer=PygmentsLexer(lexer_class()),
-        validator=QadminValidator(),
+        validator=ThreadedValidator(QadminValidator()),
         validate_while_typing=True,
         key_bindings=build_key_bindings(),
         bottom_toolbar=build_toolbar(ctx, get_catalog, refresh_state),

@@ -93,3 +93,24 @@ def test_any_text(text):
 @given(st.lists(st.sampled_from(WORDS), max_size=25).map(" ".join))
 def test_token_soup(text):
     _check(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=1, max_size=30).filter(lambda s: "\x00" not in s))
+def test_quoted_names_round_trip(name):
+    from qadmin import ast
+    from qadmin.complete.match import quote_name
+
+    assert parse(f"create queue {quote_name(name)};") == (ast.CreateQueue(name, ()),)
+    assert parse(f"show consumer {quote_name(name)} on *;") == (ast.ShowConsumer(name, ast.ALL),)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=12).map(" ".join), st.text(max_size=10))
+def test_completion_never_crashes(before, after):
+    from qadmin.catalog import Catalog
+    from qadmin.complete.match import complete
+
+    catalog = Catalog.build(queues=["q1", "Q 2"], consumers={"q1": ["c1"]}, ticks={"q1": [1]})
+    for c in complete(before, catalog, after):
+        assert -c.start_position <= len(before)
