@@ -35,6 +35,10 @@ __all__ = ["ConnectionLost", "ExitRequested", "Outcome", "Runner"]
 log = logging.getLogger(__name__)
 
 
+# undefined function, table, schema: a command ran on a database without PgQ
+_MISSING_OBJECT = {"42883", "42P01", "3F000"}
+
+
 class ExitRequested(Exception):
     """EXIT, QUIT or \\q."""
 
@@ -152,7 +156,15 @@ class Runner:
             self._flush_notices()
             if self._lost(err):
                 raise ConnectionLost(describe_error(err)) from None
-            self.error(describe_error(err), line)
+            message = describe_error(err)
+            if (
+                not isinstance(cmd, ast.Sql)
+                and err.pgcode in _MISSING_OBJECT
+                and "pgq" in message
+                and "HINT" not in message
+            ):
+                message += "\nHINT:  is PgQ installed in this database? INSTALL pgq;"
+            self.error(message, line)
             return False
         except KeyboardInterrupt:
             self._cancel()

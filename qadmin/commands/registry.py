@@ -118,7 +118,7 @@ C = TypeVar("C", bound=ast.Command)
 @dataclass(frozen=True, slots=True)
 class Registered:
     handler: Handler
-    changes_catalog: bool
+    changes_catalog: bool | Callable[[Any], bool]
     name: str
 
 
@@ -127,9 +127,13 @@ _loaded = False
 
 
 def command(
-    cls: type[C], *, changes_catalog: bool = False
+    cls: type[C], *, changes_catalog: bool | Callable[[C], bool] = False
 ) -> Callable[[Callable[[Context, C], Result]], Callable[[Context, C], Result]]:
-    """Register the handler of one AST command class."""
+    """Register the handler of one AST command class.
+
+    changes_catalog says whether running it may change the names completion
+    offers (a refresh follows); a function decides per statement.
+    """
 
     def deco(fn: Callable[[Context, C], Result]) -> Callable[[Context, C], Result]:
         if cls in REGISTRY:
@@ -166,6 +170,8 @@ def changes_catalog(cmd: ast.Command) -> bool:
     """Whether running the command may change names that completion offers."""
     load_handlers()
     entry = REGISTRY.get(type(cmd))
-    if isinstance(cmd, ast.Watch):
+    if entry is None or isinstance(cmd, ast.Watch):
         return False
-    return bool(entry and entry.changes_catalog)
+    if callable(entry.changes_catalog):
+        return entry.changes_catalog(cmd)
+    return entry.changes_catalog

@@ -86,7 +86,14 @@ def connect(ctx: Context, cmd: ast.Connect) -> Result:
     if node is not None and params:
         raise CommandError("node= cannot be used together with connection settings")
     notes = []
-    if node is not None:
+    if not params and queue is None and node is None:
+        params = {}  # plain CONNECT: connect again with the same settings
+        base = dict(ctx.conn_params)
+        dsn = base.pop("dsn", None)
+        new_conn = db_connect(dsn, autocommit=True, **base)
+        _swap(ctx, new_conn, ctx.conn_params)
+        notes.append(describe_connection(ctx))
+    elif node is not None:
         location = _node_location(ctx, node, queue or ctx.queue)
         new_conn = db_connect(location, autocommit=True)
         _swap(ctx, new_conn, {"dsn": location})

@@ -16,7 +16,38 @@ _AS_TEXT = psycopg2.extensions.new_type(
 _NUMERIC_OIDS = {20, 21, 23, 26, 700, 701, 1700}
 
 
-@command(ast.Sql, changes_catalog=True)
+_READ_ONLY = (
+    "show",
+    "explain",
+    "values",
+    "table",
+    "fetch",
+    "move",
+    "begin",
+    "start",
+    "commit",
+    "end",
+    "rollback",
+    "abort",
+    "savepoint",
+    "release",
+    "set",
+    "reset",
+)
+
+
+def _may_change_names(cmd: ast.Sql) -> bool:
+    """DDL and writes may add queues, consumers or tables; a plain query may not,
+    unless it calls functions (select pgq.create_queue(...))."""
+    word = cmd.text.split(None, 1)[0].lower().lstrip("(") if cmd.text.strip() else ""
+    if word in _READ_ONLY:
+        return word in ("commit", "end", "rollback", "abort", "release")
+    if word in ("select", "with"):
+        return "(" in cmd.text
+    return True
+
+
+@command(ast.Sql, changes_catalog=_may_change_names)
 def sql(ctx: Context, cmd: ast.Sql) -> Result:
     with ctx.cursor() as cur:
         psycopg2.extensions.register_type(_AS_TEXT, cur)

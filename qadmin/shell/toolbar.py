@@ -63,7 +63,7 @@ def build_toolbar(
             (tx_style, tx),
             ("class:bottom-toolbar", " | "),
             comp,
-            ("class:bottom-toolbar", " | F1/help; \\q quits "),
+            ("class:bottom-toolbar", " | help; \\q "),
         ]
 
     return toolbar

@@ -183,3 +183,13 @@ def test_unknown_consumer_names_queue(db):
         run(ctx, "show consumer x on q")
     with pytest.raises(Exception, match='consumer "x" is not registered on queue "q"'):
         run(ctx, "show batch events x on q")
+
+
+def test_plain_connect_reconnects_and_missing_pgq_gets_a_hint(empty_db):
+    ctx = make_ctx(empty_db)
+    old = ctx.conn
+    assert run(ctx, "connect").status == "CONNECT"
+    assert old.closed and not ctx.conn.closed
+    out = io.StringIO()
+    Runner(ctx, out=out, err=out).run_text("show queue *;")
+    assert "INSTALL pgq" in out.getvalue()

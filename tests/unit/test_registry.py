@@ -46,3 +46,17 @@ def test_every_command_documents_its_syntax():
     text = overview()
     assert "create queue <name>" in text
     assert command_help(("alter", "queue")) and "max_count" in command_help(("alter", "queue"))
+
+
+def test_which_statements_refresh_completion():
+    from qadmin.commands.registry import changes_catalog
+    from qadmin.parser import parse_one
+
+    assert changes_catalog(parse_one("create queue q"))
+    assert not changes_catalog(parse_one("show queue"))
+    assert not changes_catalog(parse_one("watch create queue q"))
+    assert not changes_catalog(parse_one("select 1"))
+    assert changes_catalog(parse_one("select pgq.create_queue('x')"))
+    assert changes_catalog(parse_one("create table t (a int)"))
+    assert changes_catalog(parse_one("commit"))
+    assert not changes_catalog(parse_one("begin"))
