@@ -200,8 +200,8 @@ def test_get_queue_info_stats(db):
     ]  # fmt: skip
     db.execute("select pgq.insert_event('q1', 'a', 'b') from generate_series(1, 10)")
     info = db.dicts("select * from pgq.get_queue_info('q1')")[0]
-    # like the original: the first event does not count (sequence starts uncalled)
-    assert info["ev_new"] == 9
+    # unlike the original, the first event counts too
+    assert info["ev_new"] == 10
     assert info["last_tick_id"] == 1
     assert info["ev_per_sec"] is None
     db.execute("select pg_sleep(0.01)")

@@ -438,3 +438,32 @@ def test_retry_events_bypass_disable_insert(q1):
     db.execute("select pgq.finish_batch(%s)", (bid,))
     db.execute("select pgq.set_queue_config('q1', 'disable_insert', 'true')")
     assert db.scalar("select pgq.maint_retry_events()") == 1
+
+
+def test_first_event_of_a_new_queue_counts(q1):
+    """The original ticker missed it (sequence last_value is 1 before and after it)."""
+    db = q1
+    db.execute("select pgq.set_queue_config('q1', 'ticker_max_count', '1')")
+    assert db.scalar("select pgq.ticker('q1')") is None
+    assert db.scalar("select ev_new from pgq.get_queue_info('q1')") == 0
+    db.execute("select pgq.insert_event('q1', 't', 'first')")
+    assert db.scalar("select ev_new from pgq.get_queue_info('q1')") == 1
+    assert db.scalar("select pgq.ticker('q1')") == 2
+
+
+def test_ticks_of_one_queue_are_serialised(q1):
+    """A second ticker waits for the first one's transaction (parallel ticks could
+    disagree on the order of snapshots and deliver events twice)."""
+    db = q1
+    db.execute("select pgq.set_queue_config('q1', 'ticker_max_count', '1')")
+    first = db.connect(autocommit=False)
+    fc = first.cursor()
+    db.execute("select pgq.insert_event('q1', 't', 'd')")
+    fc.execute("select pgq.ticker('q1')")
+    second = db.connect()
+    sc = second.cursor()
+    sc.execute("set lock_timeout = '200ms'")
+    with pytest.raises(psycopg2.errors.LockNotAvailable):
+        sc.execute("select pgq.tick_queue('q1')")
+    first.commit()
+    sc.execute("select pgq.tick_queue('q1')")

@@ -78,7 +78,7 @@ begin
         else
             ev_per_sec = null;
         end if;
-        ev_new = pgq.seq_getval(_queue_event_seq) - _top_tick_event_seq;
+        ev_new = pgq._event_seq_position(_queue_event_seq) - _top_tick_event_seq;
         last_tick_id = _top_tick_id;
         return next;
     end loop;

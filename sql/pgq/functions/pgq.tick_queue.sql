@@ -53,7 +53,7 @@ begin
 
     v_tick_id := nextval(q.queue_tick_seq::regclass);
     insert into pgq.tick (tick_queue, tick_id, tick_event_seq)
-        values (q.queue_id, v_tick_id, pgq.seq_getval(q.queue_event_seq));
+        values (q.queue_id, v_tick_id, pgq._event_seq_position(q.queue_event_seq));
     perform pg_catalog.pg_notify('pgq_tick', i_queue_name);
     return v_tick_id;
 end;

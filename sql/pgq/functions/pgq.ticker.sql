@@ -23,7 +23,8 @@ begin
       from pgq.queue
      where queue_name = i_queue_name
        and queue_external_ticker
-       and not queue_ticker_paused;
+       and not queue_ticker_paused
+       for update;
     if not found then
         raise exception 'queue not found or ticker disabled: %', i_queue_name;
     end if;
@@ -75,10 +76,11 @@ begin
     select queue_id, queue_tick_seq, queue_external_ticker,
            queue_ticker_max_count, queue_ticker_max_lag,
            queue_ticker_idle_period, queue_event_seq,
-           pgq.seq_getval(queue_event_seq) as event_seq,
+           pgq._event_seq_position(queue_event_seq) as event_seq,
            queue_ticker_paused
       into q
-      from pgq.queue where queue_name = i_queue_name;
+      from pgq.queue where queue_name = i_queue_name
+       for update;  -- one tick at a time per queue, whoever ticks
     if not found then
         raise exception 'no such queue: %', i_queue_name;
     end if;

@@ -12,9 +12,10 @@ returns integer as $$
 --      the next ticker round.  Only the ticker may call it (ticks must
 --      never be made in parallel); queues that are unknown (dropped in
 --      the meantime), paused or ticked externally are skipped quietly.
---      The tick is unconditional: the event sequence cannot tell the
---      first event of a new queue from none, and a notification means
---      a commit with events anyway; at worst a batch is empty.
+--      The tick is unconditional: a notification means a commit with
+--      events, and events inserted with a given id (insert_event_raw)
+--      do not move the event sequence; at worst a batch is empty.
+--      The queue row is locked, so no other ticker ticks it meanwhile.
 --
 -- Parameters:
 --      i_queue_names - queue names, as sent in the notifications
@@ -32,12 +33,13 @@ declare
 begin
     for q in
         select queue_id, queue_name, queue_tick_seq,
-               pgq.seq_getval(queue_event_seq) as event_seq
+               pgq._event_seq_position(queue_event_seq) as event_seq
           from pgq.queue
          where queue_name = any (i_queue_names)
            and not queue_external_ticker
            and not queue_ticker_paused
          order by queue_name
+           for update
     loop
         select txid_snapshot_xmin(tick_snapshot)
           into last_xmin

@@ -19,6 +19,7 @@ revoke all on all functions in schema pgq from public;
 grant execute on function
     pgq.quote_fqname(text),
     pgq.seq_getval(text),
+    pgq._event_seq_position(text),
     pgq.version(),
     pgq.get_queue_info(),
     pgq.get_queue_info(text),

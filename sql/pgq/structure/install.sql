@@ -20,6 +20,7 @@ select pgq.upgrade_schema();
 \ir ../functions/pgq.quote_fqname.sql
 \ir ../functions/pgq.seq_getval.sql
 \ir ../functions/pgq.seq_setval.sql
+\ir ../functions/pgq._event_seq_position.sql
 \ir ../functions/pgq.version.sql
 
 -- queue management
