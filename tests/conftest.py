@@ -4,6 +4,7 @@ Fixtures
     pg_cluster       one cluster per test session (per xdist worker), with a template
                      database that has every SQL module installed
     db               a fresh database cloned from that template, dropped afterwards
+    db2              a second one, for tests that move events between databases
     empty_db         a fresh database with nothing installed
     cluster_factory  extra clusters for multi-node tests; stop or kill them to test
                      node death; all removed at the end of the test
@@ -140,6 +141,16 @@ def pg_version(pg_cluster: Cluster) -> int:
 
 @pytest.fixture
 def db(pg_cluster: Cluster) -> Iterator[Database]:
+    database = _create_db(pg_cluster, TEMPLATE_DB)
+    try:
+        yield database
+    finally:
+        _drop_db(database)
+
+
+@pytest.fixture
+def db2(pg_cluster: Cluster) -> Iterator[Database]:
+    """A second fresh database with the modules installed, e.g. a target for movers."""
     database = _create_db(pg_cluster, TEMPLATE_DB)
     try:
         yield database

@@ -11,14 +11,12 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 
 import psycopg2
-import pytest
 from psycopg2 import sql
 
 from engine.supervisor import Supervisor
-from tests.conftest import TEMPLATE_DB, Database, _create_db, _drop_db
+from tests.conftest import Database
 from tests.db.daemon_util import Proc, base_connstr, ticker_ini, wait_for, write_ini
 
 KILLS_PER_CONSUMER = 50
@@ -31,15 +29,6 @@ REMOTE_POINTS = (
     "after_commit",
 )
 LOCAL_POINTS = ("after_next_batch", "after_load", "after_process", "after_finish", "after_commit")
-
-
-@pytest.fixture
-def db2(pg_cluster) -> Iterator[Database]:
-    database = _create_db(pg_cluster, TEMPLATE_DB)
-    try:
-        yield database
-    finally:
-        _drop_db(database)
 
 
 def queue_data(db: Database, queue: str) -> list[str]:
