@@ -223,3 +223,45 @@ def test_ctrl_c_cancels_a_running_query(console):
     c.expect("canceling statement due to user request", timeout=10)
     c.run("select 'after cancel' as state;")
     c.expect("after cancel")
+
+
+def test_watch_repeats_until_ctrl_c(console):
+    c = console()
+    c.run("watch 0.2 select 'tick' as w;")
+    c.expect("(every 0.2s)")
+    c.expect("(every 0.2s)")
+    c.type(CTRL_C, pause=0.3)
+    c.run("select 'watch over' as state;")
+    c.expect("watch over")
+
+
+def test_sandbox_console(tmp_path):
+    """The README's main job: a console on a throwaway server, removed on exit."""
+    env = dict(
+        os.environ,
+        PROMPT_TOOLKIT_NO_CPR="1",
+        TERM="xterm",
+        PAGER="",
+        HOME=str(tmp_path),
+        TMPDIR=str(tmp_path),
+        PYTHONPATH=str(ROOT),
+    )
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "qadmin", "-X", "--sandbox"],
+        env=env,
+        encoding="utf-8",
+        dimensions=(40, 120),
+        timeout=120,
+    )
+    try:
+        child.expect_exact("qadmin=#")
+        child.send("create queue sandboxed;\r")
+        child.expect_exact("CREATE QUEUE")
+        child.send("\\q\r")
+        child.expect_exact("throwaway PostgreSQL removed")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("qadmin-pg-")]
