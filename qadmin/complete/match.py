@@ -121,9 +121,16 @@ def _prepared(kind: str, names: tuple[str, ...]) -> tuple[tuple[str, str, str], 
 
 
 def complete(
-    text_before_cursor: str, catalog: Catalog, text_after_cursor: str = ""
+    text_before_cursor: str,
+    catalog: Catalog,
+    text_after_cursor: str = "",
+    default_queue: str | None = None,
 ) -> list[Completion]:
-    """Completions for the word before the cursor: keywords, then catalog names."""
+    """Completions for the word before the cursor: keywords, then catalog names.
+
+    Consumers, subconsumers, batches and ticks belong to the queue the statement
+    names, else to the default queue (else consumers of every queue are offered).
+    """
     statement = statement_before(text_before_cursor)
     word = current_word(statement)
     suggestions = suggest(text_before_cursor, text_after_cursor)
@@ -150,6 +157,8 @@ def complete(
     for s in suggestions:
         if s.kind == "keyword":
             continue
+        if s.queue is None and default_queue is not None:
+            s = Suggestion(s.kind, s.value, default_queue, s.consumer)
         names, label = _names(s, catalog)
         for name, lname, text in _prepared(s.kind, names):
             if quoted:

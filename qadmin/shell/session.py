@@ -43,7 +43,7 @@ def build_session(
 ) -> PromptSession[str]:
     return PromptSession(
         history=_history(),
-        completer=ThreadedCompleter(QadminCompleter(get_catalog)),
+        completer=ThreadedCompleter(QadminCompleter(get_catalog, lambda: ctx.queue)),
         complete_while_typing=False,
         lexer=PygmentsLexer(lexer_class()),
         validator=ThreadedValidator(QadminValidator()),

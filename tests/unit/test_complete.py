@@ -128,3 +128,16 @@ def test_current_word():
 def test_empty_catalog_still_completes_keywords():
     assert texts("show ver", catalog=Catalog()) == ["version"]
     assert texts("show queue ", catalog=Catalog()) == ["stats"]
+
+
+def test_default_queue_scopes_consumers_unless_the_statement_names_one():
+    assert [c.text for c in complete("show consumer ", CATALOG, "", "q2")] == ["other"]
+    assert [c.text for c in complete("show consumer ", CATALOG, " on orders;", "q2")] == [
+        "billing",
+        "shipping",
+    ]
+    assert [c.text for c in complete("register consumer c at ", CATALOG, "", "orders")] == [
+        "9",
+        "8",
+        "7",
+    ]
