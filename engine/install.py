@@ -83,9 +83,14 @@ def sql_root() -> Path:
             return root
     except (ModuleNotFoundError, TypeError):
         pass
-    here = Path(__file__).resolve().parent.parent / "sql"
-    if (here / "pgq").is_dir():
-        return here
+    # installed from a wheel: engine/sql is a namespace package (no __init__), whose
+    # resources.files() is a MultiplexedPath that str() does not turn into a path
+    for here in (
+        Path(__file__).resolve().parent / "sql",
+        Path(__file__).resolve().parent.parent / "sql",
+    ):
+        if (here / "pgq").is_dir():
+            return here
     raise InstallError("the SQL files are missing (neither engine/sql nor ./sql exists)")
 
 
