@@ -108,3 +108,37 @@ grant execute on function
     pgq.delete_event(text, bigint),
     pgq.tick_queue(text)
 to pgq_admin;
+
+-- ----------------------------------------------------------------------
+-- Section: capture triggers (logutriga, sqltriga, jsontriga)
+--
+--     pgq_writer, as in the original: attaching a trigger needs EXECUTE
+--     on its function, and whoever changes a captured table runs the
+--     trigger's code (helpers, generated per-table overloads, which
+--     pgq._trg_refresh grants itself, and insert_event_raw) with their
+--     own rights, so must be a pgq_writer anyway.  Granting the trigger
+--     functions to public would only move the failure from CREATE
+--     TRIGGER to the first INSERT.  The DDL event-trigger functions and
+--     the code generator are for the installer (superuser) only.
+-- ----------------------------------------------------------------------
+grant execute on function
+    pgq.logutriga(),
+    pgq.sqltriga(),
+    pgq.jsontriga(),
+    pgq._trg_event(text, integer, text[], text, text, anyelement, anyelement, text, text, oid),
+    pgq._trg_generic(text, integer, text[], text, text, anyelement, anyelement, text, text, oid),
+    pgq._trg_statement(text, text, text, text, integer, text[], text, text, oid),
+    pgq._trg_skip(integer, text[]),
+    pgq._trg_build(oid, text, text[]),
+    pgq._trg_options(text[], boolean),
+    pgq._trg_column_sql(text, oid, text, text),
+    pgq._trg_expr(text, text[], text),
+    pgq._trg_strlist_contains(text, text),
+    pgq._trg_error(text, anyelement),
+    pgq._trg_text(anyelement),
+    pgq._trg_text(text),
+    pgq._trg_when(boolean),
+    pgq._trg_when(anyelement),
+    pgq._urlencode(text),
+    pgq._urlencode_full(text)
+to pgq_writer;

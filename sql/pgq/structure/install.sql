@@ -69,6 +69,29 @@ select pgq._refresh_insert_code();  -- generates pgq.insert_event_raw() and inse
 
 -- capture triggers (logutriga, sqltriga, jsontriga) and their generated fast path
 -- (section owned by the triggers work; files under sql/pgq/triggers/)
+\ir ../triggers/pgq._urlencode.sql
+\ir ../triggers/pgq._trg_error.sql
+\ir ../triggers/pgq._trg_text.sql
+\ir ../triggers/pgq._trg_when.sql
+\ir ../triggers/pgq._trg_strlist_contains.sql
+\ir ../triggers/pgq._trg_tgargs.sql
+\ir ../triggers/pgq._trg_options.sql
+\ir ../triggers/pgq._trg_expr.sql
+\ir ../triggers/pgq._trg_column_sql.sql
+\ir ../triggers/pgq._trg_build.sql
+\ir ../triggers/pgq._trg_generic.sql
+\ir ../triggers/pgq._trg_event.sql
+\ir ../triggers/pgq._trg_skip.sql
+\ir ../triggers/pgq._trg_statement.sql
+\ir ../triggers/pgq.logutriga.sql
+\ir ../triggers/pgq.sqltriga.sql
+\ir ../triggers/pgq.jsontriga.sql
+\ir ../triggers/pgq._trg_refresh.sql
+\ir ../triggers/pgq._trg_refresh_tables.sql
+\ir ../triggers/pgq._trg_ddl_watch.sql
+\ir ../triggers/pgq._trg_drop_watch.sql
+\ir ../triggers/pgq._trg_setup.sql
+\ir ../triggers/setup.sql
 
 -- extra functions for the console (rename queue/consumer, delete event, ...)
 -- (section owned by the console work)

@@ -1,0 +1,253 @@
+create or replace function pgq._trg_build(i_relid oid, i_kind text, i_args text[])
+returns text as $$
+-- ----------------------------------------------------------------------
+-- Function: pgq._trg_build(3)
+--
+--      Internal: the SQL expression that captures one row change for one
+--      kind of trigger with one set of options on one table.  It is the
+--      single definition of the event formats: the generated per-table
+--      overloads of pgq._trg_event() embed it (fast path, inlined into the
+--      trigger's cached plan) and pgq._trg_generic() runs it with EXECUTE
+--      (slow path), so both give the same events.
+--
+--      The expression uses these parameters:
+--          $1 kind     $2 TG_NARGS   $3 TG_ARGV  $4 TG_OP    $5 TG_WHEN
+--          $6 NEW      $7 OLD        $8 schema   $9 table    $10 TG_RELID
+--      and returns the new event id, or NULL when no event is due.
+--
+--      Rules follow the original C triggers: ev_extra1 is schema.table;
+--      UPDATE/DELETE need key columns; a changed key is an error; an
+--      UPDATE that changed only ignored (or magic) columns gives no event;
+--      magic columns _pgq_ev_* override event fields, then ev_*=
+--      expressions, then when= decides.  Two deliberate differences: a
+--      changed key column is always an error (the original could miss it
+--      when ignore= was given and an earlier column changed), and key
+--      names come from the table, not from the pkey index (stale after a
+--      column rename).
+--
+-- Parameters:
+--      i_relid - table
+--      i_kind  - 'logutriga', 'sqltriga' or 'jsontriga'
+--      i_args  - trigger arguments after the queue name, NULL for none
+--
+-- Returns:
+--      SQL expression text.
+-- ----------------------------------------------------------------------
+declare
+    opt         record;
+    col         record;
+    snip        record;     -- the column of NEW, compared with OLD
+    osnip       record;     -- the column of OLD
+    pkeys       text;       -- key column list as the ev_type shows it
+    pkey_json   text;
+    cols        text[];
+    magic_err   text;
+    -- per row variable: 1 = NEW ($6), 2 = OLD ($7)
+    rowsql      text[] := array['$6', '$7'];
+    urlrow      text[] := array['', ''];
+    jsonrow     text[] := array['', ''];
+    magic       text[] := array[null, null];  -- per row: 6 field overrides, as text[] literal parts
+    mfield      text[];
+    ins_cols    text := '';
+    ins_vals    text := '';
+    set_parts   text := '';
+    first_key   text;
+    where_sql   text := '';
+    key_chg     text := '';
+    keep_chg    text := '';     -- logged non-key columns changed
+    skip_chg    text := '';     -- ignored or magic non-key columns changed
+    sep         text;
+    fields      text[];
+    ev_type     text[];
+    res         text;
+    op          text;
+    r           integer;
+    body        text;
+    checks      text;
+    null_key    text := 'pgq._trg_error(''logtriga: Unexpected NULL key value'', null::pg_catalog.text)';
+begin
+    if i_kind not in ('logutriga', 'sqltriga', 'jsontriga') then
+        raise exception 'pgq._trg_build: unknown trigger kind %', i_kind;
+    end if;
+    opt := pgq._trg_options(i_args, false);
+
+    -- key columns: pkey= as written, else the primary key in index order
+    if opt.pkey_list is not null then
+        pkeys := opt.pkey_list;
+        select coalesce(pg_catalog.string_agg(pg_catalog.to_json(k)::pg_catalog.text, ',' order by n), '')
+          into pkey_json
+          from pg_catalog.unnest(pg_catalog.string_to_array(opt.pkey_list, ',')) with ordinality as x(k, n);
+    else
+        select coalesce(pg_catalog.string_agg(a.attname::pg_catalog.text, ',' order by k.n), ''),
+               coalesce(pg_catalog.string_agg(pg_catalog.to_json(a.attname::pg_catalog.text)::pg_catalog.text,
+                                              ',' order by k.n), '')
+          into pkeys, pkey_json
+          from pg_catalog.pg_index i
+         cross join lateral pg_catalog.unnest((i.indkey::pg_catalog.int2[])[0:i.indnkeyatts - 1])
+               with ordinality as k(attnum, n)
+          join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+         where i.indrelid = i_relid and i.indisprimary;
+        pkeys := coalesce(pkeys, '');
+        pkey_json := coalesce(pkey_json, '');
+    end if;
+
+    select pg_catalog.array_agg(a.attname::pg_catalog.text order by a.attnum) into cols
+      from pg_catalog.pg_attribute a
+     where a.attrelid = i_relid and a.attnum > 0 and not a.attisdropped;
+    cols := coalesce(cols, '{}');
+
+    for col in
+        select a.attname::pg_catalog.text as name, a.atttypid as typid,
+               a.attname like '\_pgq\_ev\_%' as is_magic
+          from pg_catalog.pg_attribute a
+         where a.attrelid = i_relid and a.attnum > 0 and not a.attisdropped
+         order by a.attnum
+    loop
+        snip := pgq._trg_column_sql(col.name, col.typid, '$6', '$7');
+        osnip := pgq._trg_column_sql(col.name, col.typid, '$7', null);
+        if col.is_magic then
+            -- field index in ev_type, ev_data, ev_extra1..4
+            r := pg_catalog.array_position(array['_pgq_ev_type', '_pgq_ev_data', '_pgq_ev_extra1',
+                    '_pgq_ev_extra2', '_pgq_ev_extra3', '_pgq_ev_extra4'], col.name);
+            if r is null then
+                magic_err := coalesce(magic_err, 'Unknown magic column: ' || col.name);
+            else
+                mfield := mfield || array[r::pg_catalog.text, col.name, col.typid::pg_catalog.text];
+            end if;
+            skip_chg := skip_chg || ' or ' || snip.changed;
+            continue;
+        end if;
+        if pgq._trg_strlist_contains(pkeys, col.name) then
+            key_chg := key_chg || ' or ' || snip.changed;
+            where_sql := where_sql || case when where_sql = '' then '' else ' || '' and '' || ' end
+                || pg_catalog.quote_literal(pg_catalog.quote_ident(col.name) || '=')
+                || ' || coalesce(' || osnip.literal || ', ' || null_key || ')';
+            if first_key is null then
+                first_key := pg_catalog.quote_literal(pg_catalog.quote_ident(col.name) || '=')
+                    || ' || coalesce(' || osnip.literal || ', ' || null_key || ')';
+            end if;
+            if pgq._trg_strlist_contains(opt.ignore_list, col.name) then
+                continue;
+            end if;
+        elsif pgq._trg_strlist_contains(opt.ignore_list, col.name) then
+            skip_chg := skip_chg || ' or ' || snip.changed;
+            continue;
+        else
+            keep_chg := keep_chg || ' or ' || snip.changed;
+            set_parts := set_parts || ', case when ' || snip.changed || ' then '
+                || pg_catalog.quote_literal(pg_catalog.quote_ident(col.name) || '=')
+                || ' || coalesce(' || snip.literal || ', ''NULL'') end';
+        end if;
+
+        -- a logged column: urlencoded, JSON and INSERT forms for both rows
+        sep := case when ins_cols = '' then '' else ',' end;
+        ins_cols := ins_cols || sep || pg_catalog.quote_ident(col.name);
+        ins_vals := ins_vals || case when sep = '' then '' else ' || '','' || ' end
+            || 'coalesce(' || snip.literal || ', ''null'')';
+        for r in 1 .. 2 loop
+            urlrow[r] := urlrow[r] || case when urlrow[r] = '' then '' else ' || ' end
+                || pg_catalog.quote_literal(case when sep = '' then '' else '&' end
+                                            || pgq._urlencode(col.name))
+                || ' || coalesce(''='' || '
+                || case when r = 1 then snip.urlenc else osnip.urlenc end || ', '''')';
+            jsonrow[r] := jsonrow[r] || ' || ' || pg_catalog.quote_literal(sep
+                || pg_catalog.to_json(col.name)::pg_catalog.text || ':')
+                || ' || coalesce(' || case when r = 1 then snip.jsonval else osnip.jsonval end
+                || ', ''null'')';
+        end loop;
+    end loop;
+    for r in 1 .. 2 loop
+        if urlrow[r] = '' then
+            urlrow[r] := '''''';
+        end if;
+        jsonrow[r] := '''{''' || jsonrow[r] || ' || ''}''';
+    end loop;
+
+    res := 'case $4';
+    foreach op in array array['INSERT', 'UPDATE', 'DELETE'] loop
+        r := case when op = 'DELETE' then 2 else 1 end;
+        -- ev_type, ev_data, ev_extra1 .. ev_extra4
+        fields := array[null, null, '$8 || ''.'' || $9', 'null', 'null', 'null'];
+        if i_kind = 'logutriga' then
+            fields[1] := pg_catalog.quote_literal(pg_catalog.left(op, 1) || ':' || pkeys);
+            fields[2] := urlrow[r];
+        elsif i_kind = 'sqltriga' then
+            fields[1] := pg_catalog.quote_literal(pg_catalog.left(op, 1));
+            if op = 'INSERT' then
+                fields[2] := pg_catalog.quote_literal('(' || ins_cols || ') values (')
+                    || case when ins_vals = '' then '' else ' || ' || ins_vals end || ' || '')''';
+            elsif op = 'UPDATE' then
+                fields[2] := case when set_parts = '' then coalesce(first_key, null_key)
+                    else 'coalesce(nullif(pg_catalog.concat_ws('','''
+                         || set_parts || '), ''''), ' || coalesce(first_key, null_key) || ')' end
+                    || ' || '' where '''
+                    || case when where_sql = '' then '' else ' || ' || where_sql end;
+            else
+                fields[2] := case when where_sql = '' then '''''' else where_sql end;
+            end if;
+        else
+            fields[1] := pg_catalog.quote_literal('{"op":"' || op || '","table":[')
+                || ' || pg_catalog.to_json($8)::pg_catalog.text || '','' || pg_catalog.to_json($9)::pg_catalog.text || '
+                || pg_catalog.quote_literal('],"pkey":[' || pkey_json || ']}');
+            fields[2] := jsonrow[r];
+        end if;
+        if op = 'UPDATE' and opt.backup then
+            fields[4] := case when i_kind = 'jsontriga' then jsonrow[2] else urlrow[2] end;
+        end if;
+
+        -- magic columns, then ev_*= expressions override fields
+        for i in 1 .. coalesce(pg_catalog.array_length(mfield, 1), 0) / 3 loop
+            snip := pgq._trg_column_sql(mfield[i * 3 - 1], mfield[i * 3]::oid, rowsql[r], null);
+            fields[mfield[i * 3 - 2]::integer] := snip.outtext;
+        end loop;
+        for i in 1 .. 6 loop
+            if opt.exprs[i] is not null then
+                fields[i] := 'pgq._trg_text(' || pgq._trg_expr(opt.exprs[i], cols, rowsql[r]) || ')';
+            end if;
+        end loop;
+
+        if magic_err is not null then
+            body := 'pgq._trg_error(' || pg_catalog.quote_literal(magic_err) || ', null::pg_catalog.int8)';
+        else
+            body := 'pgq.insert_event_raw($3[0], null, pg_catalog.now(), null, null, '
+                || pg_catalog.array_to_string(fields, ', ') || ')';
+        end if;
+        if opt.exprs[7] is not null then
+            body := 'case pgq._trg_when(' || pgq._trg_expr(opt.exprs[7], cols, rowsql[r]) || ')'
+                || ' when true then ' || body || ' when false then null::pg_catalog.int8'
+                || ' else pgq._trg_error(''when= should not be NULL'', null::pg_catalog.int8) end';
+        end if;
+
+        -- checks, in the original's order
+        checks := '';
+        if op <> 'INSERT' and pkeys = '' then
+            checks := checks || ' when true then pgq._trg_error(''Update/Delete on table without pkey'', null::pg_catalog.int8)';
+        end if;
+        if opt.skip then
+            checks := checks || ' when $5 = ''AFTER'' then pgq._trg_error(''SKIP does not work in AFTER trigger.'', null::pg_catalog.int8)';
+        end if;
+        if opt.deny then
+            checks := checks || ' when true then pgq._trg_error(pg_catalog.format('
+                || '''Table ''''%s.%s'''' to queue ''''%s'''': change not allowed (%s)'', $8, $9, $3[0], $4), null::pg_catalog.int8)';
+        end if;
+        if op = 'UPDATE' then
+            if key_chg <> '' then
+                checks := checks || ' when ' || substr(key_chg, 5)
+                    || ' then pgq._trg_error(''primary key update not allowed'', null::pg_catalog.int8)';
+            end if;
+            -- an UPDATE of only ignored columns is no event; the url/JSON
+            -- triggers count magic columns as ignored only with ignore=
+            if skip_chg <> '' and (i_kind = 'sqltriga' or opt.ignore_list is not null) then
+                checks := checks || ' when (' || substr(skip_chg, 5) || ')'
+                    || case when keep_chg = '' then '' else ' and not (' || substr(keep_chg, 5) || ')' end
+                    || ' then null::pg_catalog.int8';
+            end if;
+        end if;
+        if checks <> '' then
+            body := 'case' || checks || ' else ' || body || ' end';
+        end if;
+        res := res || E'\n when ' || pg_catalog.quote_literal(op) || ' then ' || body;
+    end loop;
+    return res || E'\n end';
+end;
+$$ language plpgsql stable;

@@ -1,0 +1,39 @@
+create or replace function pgq._trg_ddl_watch()
+returns event_trigger as $$
+-- ----------------------------------------------------------------------
+-- Function: pgq._trg_ddl_watch(0)
+--
+--      Event trigger on ddl_command_end (CREATE/ALTER TABLE, CREATE
+--      TRIGGER, ALTER TYPE, ...): regenerate the capture fast path of the
+--      tables the command touched, so the inlined code always matches the
+--      table's columns, key and trigger options.
+--
+--      Security definer (superuser): it creates functions in schema pgq
+--      and marks their dependency on the row type 'auto'.  It only ever
+--      writes generated code whose names are quoted and whose trigger
+--      arguments are string literals or parsed expressions inside the
+--      function body; nothing user-supplied is executed here.
+-- ----------------------------------------------------------------------
+declare
+    rels    oid[];
+begin
+    select pg_catalog.array_agg(distinct r) into rels from (
+        select c.objid as r from pg_catalog.pg_event_trigger_ddl_commands() c
+         where c.classid = 'pg_catalog.pg_class'::regclass
+        union all
+        select t.tgrelid from pg_catalog.pg_event_trigger_ddl_commands() c
+          join pg_catalog.pg_trigger t on t.oid = c.objid
+         where c.classid = 'pg_catalog.pg_trigger'::regclass
+        union all
+        -- ALTER TYPE ... CASCADE changes typed tables (CREATE TABLE OF)
+        select k.oid from pg_catalog.pg_event_trigger_ddl_commands() c
+          join pg_catalog.pg_class k on k.reloftype = c.objid
+         where c.classid = 'pg_catalog.pg_type'::regclass
+    ) s;
+    if rels is not null then
+        perform pgq._trg_refresh_tables(rels);
+    end if;
+exception when others then
+    raise warning 'pgq: capture trigger refresh failed: %', sqlerrm;
+end;
+$$ language plpgsql security definer set search_path = pg_catalog, pg_temp;

@@ -1,0 +1,30 @@
+create or replace function pgq._trg_drop_watch()
+returns event_trigger as $$
+-- ----------------------------------------------------------------------
+-- Function: pgq._trg_drop_watch(0)
+--
+--      Event trigger on sql_drop: a dropped column, constraint or trigger
+--      (also by DROP ... CASCADE of a type or domain) changes what the
+--      capture code of its table must do, so regenerate it (or drop it
+--      with the table's last capture trigger).  Overloads of dropped
+--      tables go away with the table (auto dependency).
+--
+--      Security definer, like pgq._trg_ddl_watch.
+-- ----------------------------------------------------------------------
+declare
+    rels    oid[];
+begin
+    select pg_catalog.array_agg(distinct r) into rels from (
+        select pg_catalog.to_regclass(pg_catalog.quote_ident(o.address_names[1]) || '.'
+                                      || pg_catalog.quote_ident(o.address_names[2])) as r
+          from pg_catalog.pg_event_trigger_dropped_objects() o
+         where o.object_type in ('table column', 'table constraint', 'trigger')
+           and pg_catalog.cardinality(o.address_names) >= 3
+    ) s where r is not null;
+    if rels is not null then
+        perform pgq._trg_refresh_tables(rels);
+    end if;
+exception when others then
+    raise warning 'pgq: capture trigger refresh failed: %', sqlerrm;
+end;
+$$ language plpgsql security definer set search_path = pg_catalog, pg_temp;
