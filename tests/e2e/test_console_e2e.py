@@ -59,11 +59,12 @@ class Console:
     def run(self, statement: str) -> None:
         self.type(statement + "\r")
 
-    def tab_until(self, text: str, tries: int = 30) -> None:
+    def tab_until(self, text: str, tries: int = 40) -> None:
         """Press Tab until the completed text shows (the catalog loads in the background).
 
         The bottom toolbar that says so is not drawn without cursor position
         reports (PROMPT_TOOLKIT_NO_CPR), so the completion itself is the signal.
+        Pass the part after what was typed: the renderer may redraw only that.
         """
         for _ in range(tries):
             self.child.send(TAB)
@@ -116,7 +117,7 @@ def test_tab_completes_a_live_queue_name(db, console):
     db.execute("select pgq.create_queue('orders_live')")
     c = console()
     c.type("show queue ord")
-    c.tab_until("orders_live")
+    c.tab_until("ers_live")
     c.run(";")
     c.expect('Queue "orders_live"')
     assert c.close() == 0
@@ -127,7 +128,7 @@ def test_completion_sees_a_queue_created_in_the_console(console):
     c.run("create queue fresh_one;")
     c.expect("CREATE QUEUE")
     c.type("show queue fre")
-    c.tab_until("fresh_one")
+    c.tab_until("sh_one")
     c.run(";")
     c.expect('Queue "fresh_one"')
 
