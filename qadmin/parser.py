@@ -309,7 +309,28 @@ def _error(text: str, err: UnexpectedInput) -> QadminSyntaxError:
 
 
 def parse(text: str) -> tuple[ast.Command, ...]:
-    """Parse statements into AST commands; raise QadminSyntaxError for bad input."""
+    """Parse statements into AST commands; raise QadminSyntaxError for bad input.
+
+    The text is cut into statements first (qadmin.scan), exactly as scripts and
+    the console run it, so a backslash command owns the rest of its line.
+    """
+    from qadmin.scan import split_statements
+
+    pieces = split_statements(text)
+    if len(pieces) <= 1:
+        return _parse_statement(text)
+    out: list[ast.Command] = []
+    for piece in pieces:
+        if piece.blank:
+            continue
+        try:
+            out.extend(_parse_statement(piece.text))
+        except QadminSyntaxError as err:
+            raise err.shifted(piece.line, piece.column) from None
+    return tuple(out)
+
+
+def _parse_statement(text: str) -> tuple[ast.Command, ...]:
     parser = get_parser()
     try:
         tree = parser.parse(text)

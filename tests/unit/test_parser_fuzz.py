@@ -114,3 +114,18 @@ def test_completion_never_crashes(before, after):
     catalog = Catalog.build(queues=["q1", "Q 2"], consumers={"q1": ["c1"]}, ticks={"q1": [1]})
     for c in complete(before, catalog, after):
         assert -c.start_position <= len(before)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=25).map(" ".join))
+def test_splitter_agrees_with_the_parser(text):
+    """Scripts run piece by piece: that must mean the same as parsing the whole."""
+    try:
+        whole = parse(text)
+    except QadminSyntaxError:
+        return
+    pieces = []
+    for piece in split_statements(text):
+        if not piece.blank:
+            pieces.extend(parse(piece.text))
+    assert tuple(pieces) == whole
