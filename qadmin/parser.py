@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from importlib import resources
@@ -221,6 +222,15 @@ def _source_line(text: str, line: int) -> str:
     return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
+def _did_you_mean(word: str, expected: tuple[str, ...]) -> str:
+    """`; did you mean CREATE?` for a mistyped keyword."""
+    if not word[:1].isalpha():
+        return ""
+    words = [e for e in expected if e.isupper() and e.isalpha()]
+    close = difflib.get_close_matches(word.upper(), words, n=1, cutoff=0.75)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
 def _at_statement_start(expected: set[str]) -> bool:
     return "SELECT" in expected and "REGISTER" in expected
 
@@ -286,10 +296,11 @@ def _error(text: str, err: UnexpectedInput) -> QadminSyntaxError:
         if tok.start_pos is not None and (open_err := _unterminated(text, tok.start_pos)):
             return open_err
         line, col = tok.line or 1, tok.column or 1
+        guess = _did_you_mean(str(tok), expected)
         if _at_statement_start(names):
-            msg = f"unknown command {str(tok)!r} (HELP lists the commands)"
+            msg = f"unknown command {str(tok)!r}{guess} (HELP lists the commands)"
         else:
-            msg = f"unexpected {str(tok)!r}; expected {_join(expected)}"
+            msg = f"unexpected {str(tok)!r}{guess}; expected {_join(expected)}"
         return QadminSyntaxError(
             msg, line=line, column=col, expected=expected, source_line=_source_line(text, line)
         )

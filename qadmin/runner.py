@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 _MISSING_OBJECT = {"42883", "42P01", "3F000"}
 
 
+def _is_show(text: str) -> bool:
+    return text.lstrip().lower().startswith("show")
+
+
 class ExitRequested(Exception):
     """EXIT, QUIT or \\q."""
 
@@ -164,6 +168,11 @@ class Runner:
                 and "HINT" not in message
             ):
                 message += "\nHINT:  is PgQ installed in this database? INSTALL pgq;"
+            elif isinstance(cmd, ast.Sql) and err.pgcode == "42704" and _is_show(cmd.text):
+                message += (
+                    "\nHINT:  qadmin's SHOW commands: SHOW QUEUE, SHOW QUEUE STATS, SHOW CONSUMER,"
+                    " SHOW BATCH INFO|EVENTS, SHOW TABLE, SHOW SEQUENCE, SHOW VERSION, SHOW HELP"
+                )
             self.error(message, line)
             return False
         except KeyboardInterrupt:
