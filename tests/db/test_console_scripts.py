@@ -30,6 +30,7 @@ def run_qadmin(dsn: str, *args: str, cwd: Path | None = None, stdin: str | None 
         cwd=cwd,
         env=env,
         input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
