@@ -17,7 +17,7 @@ UP, CTRL_C, CTRL_D, CTRL_R, TAB = "\x1b[A", "\x03", "\x04", "\x12", "\t"
 class Console:
     """A qadmin process in a pty; failures show everything the screen got."""
 
-    def __init__(self, dsn: str, home: Path, *args: str) -> None:
+    def __init__(self, dsn: str, home: Path, *args: str, **extra_env: str) -> None:
         env = dict(
             os.environ,
             PROMPT_TOOLKIT_NO_CPR="1",
@@ -28,6 +28,7 @@ class Console:
             HOME=str(home),
             PYTHONPATH=str(ROOT),
         )
+        env.update(extra_env)
         env.pop("QADMIN_HISTORY", None)
         self.log = home / "screen.log"
         self.child = pexpect.spawn(
@@ -89,8 +90,8 @@ class Console:
 def console(db, tmp_path):
     consoles = []
 
-    def start(*args: str) -> Console:
-        c = Console(db.dsn, tmp_path, *args)
+    def start(*args: str, **env: str) -> Console:
+        c = Console(db.dsn, tmp_path, *args, **env)
         consoles.append(c)
         c.expect("=#")
         return c
@@ -266,3 +267,21 @@ def test_sandbox_console(tmp_path):
         child.close(force=True)
     assert child.exitstatus == 0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("qadmin-pg-")]
+
+
+def test_long_output_goes_through_the_pager(console):
+    c = console(PAGER="sed s/^/PAGED:/")
+    c.run("select g from generate_series(1, 100) g;")
+    c.expect("PAGED:(100 rows)")
+    c.run("select 'short' as s;")
+    c.expect("(1 row)")
+    assert "PAGED: short" not in c.screen()
+
+
+def test_lost_connection_is_reset(console):
+    c = console()
+    c.run("select pg_terminate_backend(pg_backend_pid());")
+    c.expect("connection to server lost")
+    c.expect("Attempting reset: Succeeded")
+    c.run("select 'back' as state;")
+    c.expect("back")
