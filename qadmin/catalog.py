@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -14,7 +14,7 @@ import psycopg2.extensions
 
 from engine.admin.queue import SETTINGS
 
-__all__ = ["EMPTY", "Catalog", "fetch_catalog"]
+__all__ = ["EMPTY", "Catalog", "fetch_catalog", "register_names"]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,8 @@ class Catalog:
     settings: tuple[str, ...] = tuple(SETTINGS)
     fetched_at: float | None = None
     all_consumers: tuple[str, ...] = ()
+    # names of kinds that later command families add (see register_names)
+    extra: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)
 
     @classmethod
     def build(cls, **kw) -> Catalog:  # type: ignore[no-untyped-def]
@@ -87,6 +89,7 @@ class Catalog:
         subs = {k: tuple(v) for k, v in kw.pop("subconsumers", {}).items()}
         batches = {q: tuple(v) for q, v in kw.pop("batches", {}).items()}
         ticks = {q: tuple(v) for q, v in kw.pop("ticks", {}).items()}
+        extra = {k: tuple(v) for k, v in kw.pop("extra", {}).items()}
         every = sorted({c for names in consumers.values() for c in names})
         tuples = {k: tuple(v) for k, v in kw.items() if isinstance(v, (list, tuple))}
         kw.update(tuples)
@@ -95,6 +98,7 @@ class Catalog:
             subconsumers=MappingProxyType(subs),
             batches=MappingProxyType(batches),
             ticks=MappingProxyType(ticks),
+            extra=MappingProxyType(extra),
             all_consumers=tuple(every),
             **kw,
         )
@@ -112,6 +116,15 @@ class Catalog:
 
 
 EMPTY = Catalog()
+
+# kind -> function(cursor) -> names, for slots that later families declare
+# (e.g. DAEMON_SLOT): register_names("daemon", fetch_daemon_names)
+_NAME_FETCHERS: dict[str, Callable[[psycopg2.extensions.cursor], list[str]]] = {}
+
+
+def register_names(kind: str, fetch: Callable[[psycopg2.extensions.cursor], list[str]]) -> None:
+    """Let a command family add a kind of name to the catalog (completion of KIND_SLOT)."""
+    _NAME_FETCHERS[kind] = fetch
 
 
 def _hosts() -> list[str]:
@@ -173,6 +186,12 @@ def fetch_catalog(conn: psycopg2.extensions.connection) -> Catalog:
         if cur.fetchone()[0]:
             cur.execute(NODES_SQL)
             nodes = [r[0] for r in cur.fetchall()]
+        extra: dict[str, list[str]] = {}
+        for kind, fetch in _NAME_FETCHERS.items():
+            try:
+                extra[kind] = list(fetch(cur))
+            except Exception:  # one family's failure must not empty the whole catalog
+                log.debug("fetching %s names failed", kind, exc_info=True)
     if not conn.autocommit:
         conn.rollback()
     return Catalog.build(
@@ -187,5 +206,6 @@ def fetch_catalog(conn: psycopg2.extensions.connection) -> Catalog:
         users=users,
         hosts=_hosts(),
         nodes=nodes,
+        extra=extra,
         fetched_at=time.time(),
     )

@@ -72,6 +72,12 @@ SLOT_TEXT = {
 }
 
 
+def _slot_text(name: str) -> str:
+    return (
+        SLOT_TEXT.get(name) or "a " + name.removesuffix("_SLOT").lower().replace("_", " ") + " name"
+    )
+
+
 class QadminSyntaxError(Exception):
     """Input the grammar rejects, with the place and what could have come there."""
 
@@ -170,11 +176,11 @@ def terminal_keyword(name: str) -> str | None:
 
 def describe_expected(names: set[str] | frozenset[str]) -> tuple[str, ...]:
     """Readable words for a set of acceptable terminals, keywords first."""
-    slots = [SLOT_TEXT[n] for n in sorted(names) if n in SLOT_TEXT]
+    slots = [_slot_text(n) for n in sorted(names) if n.endswith("_SLOT")]
     words, others = [], []
     sql_ok = "SQL_OP" in names
     for n in sorted(names):
-        if n in SLOT_TEXT:
+        if n.endswith("_SLOT"):
             continue
         kw = terminal_keyword(n)
         if kw is not None:

@@ -99,7 +99,7 @@ def _names(s: Suggestion, catalog: Catalog) -> tuple[tuple[str, ...], str]:
         from qadmin.help import help_topics
 
         return tuple(sorted({t[0] for t in help_topics()})), "help topic"
-    return (), ""
+    return catalog.extra.get(k, ()), k.replace("_", " ")
 
 
 @functools.lru_cache(maxsize=32)

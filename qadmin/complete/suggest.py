@@ -113,8 +113,10 @@ def suggest(text_before_cursor: str, text_after_cursor: str = "") -> tuple[Sugge
     consumer = _last_name(_FOR_CONSUMER, whole)
     out: list[Suggestion] = []
     for name in sorted(accepts):
-        if name in SLOT_KINDS:
-            out.append(Suggestion(SLOT_KINDS[name], queue=queue, consumer=consumer))
+        if name.endswith("_SLOT"):
+            # a later family's slot (DAEMON_SLOT -> "daemon") needs no entry here
+            kind = SLOT_KINDS.get(name) or name.removesuffix("_SLOT").lower()
+            out.append(Suggestion(kind, queue=queue, consumer=consumer))
             continue
         kw = terminal_keyword(name)
         if kw is not None:

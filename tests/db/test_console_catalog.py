@@ -60,3 +60,20 @@ def test_refresher_swaps_in_new_snapshots(db):
         assert refresher.last_error and "no_such_db" in refresher.last_error
     finally:
         refresher.close()
+
+
+def test_registered_name_fetchers_fill_the_catalog(db):
+    from qadmin import catalog as catalog_mod
+
+    def boom(cur):
+        raise RuntimeError("broken family")
+
+    catalog_mod.register_names("thing", lambda cur: ["a", "b"])
+    catalog_mod.register_names("broken", boom)
+    try:
+        cat = fetch_catalog(db.connect())
+    finally:
+        catalog_mod._NAME_FETCHERS.pop("thing")
+        catalog_mod._NAME_FETCHERS.pop("broken")
+    assert cat.extra["thing"] == ("a", "b")
+    assert "broken" not in cat.extra

@@ -141,3 +141,13 @@ def test_default_queue_scopes_consumers_unless_the_statement_names_one():
         "8",
         "7",
     ]
+
+
+def test_a_later_family_adds_a_kind_of_name_without_core_changes():
+    from qadmin.complete.match import _names
+
+    catalog = Catalog.build(extra={"daemon": ["ticker", "consumer_a"]})
+    assert _names(Suggestion("daemon"), catalog) == (("ticker", "consumer_a"), "daemon")
+    from qadmin.parser import describe_expected
+
+    assert describe_expected({"DAEMON_SLOT", "NAME"}) == ("a daemon name",)
