@@ -259,6 +259,10 @@ def _unterminated(text: str, pos: int) -> QadminSyntaxError | None:
         what = "dollar-quoted string"
     if what is None:
         return None
+    from qadmin.scan import closes
+
+    if closes(text, pos + (1 if text[pos] in "Ee" and what == "quoted string" else 0)):
+        return None  # it does close: something else is wrong there
     line, col = _line_col(text, pos)
     return QadminSyntaxError(
         f"unterminated {what}",

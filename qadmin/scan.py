@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Piece", "ends_statement", "split_statements"]
+__all__ = ["Piece", "closes", "ends_statement", "split_statements"]
 
 _DOLLAR = re.compile(r"\$((?:(?!\d)\w+)?)\$")
 
@@ -73,6 +73,11 @@ def _skip_quoted(text: str, i: int) -> int:
         end = text.find("*/", i + 2)
         return -1 if end < 0 else end + 2
     return i + 1
+
+
+def closes(text: str, pos: int) -> bool:
+    """True if the quote, dollar quote or comment opening at pos ends somewhere."""
+    return _skip_quoted(text, pos) >= 0
 
 
 def _word(c: str) -> bool:

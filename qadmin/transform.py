@@ -140,6 +140,18 @@ class ToAst(Transformer):
     def watch(self, seconds: Token | None, command: ast.Command) -> ast.Watch:
         return ast.Watch(float(seconds) if seconds is not None else None, command)
 
+    def __default__(self, data, children, meta):  # type: ignore[no-untyped-def]
+        """A later family's `<kind>_name: NAME | QUOTED_NAME | <KIND>_SLOT` rule needs
+        no method here: any *_name rule of one token becomes the unquoted name."""
+        if (
+            isinstance(data, str)
+            and data.endswith("_name")
+            and len(children) == 1
+            and isinstance(children[0], Token)
+        ):
+            return unquote_name(children[0])
+        return super().__default__(data, children, meta)
+
     def start(self, *statements: ast.Command) -> tuple[ast.Command, ...]:
         return statements
 
