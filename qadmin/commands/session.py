@@ -86,8 +86,9 @@ def connect(ctx: Context, cmd: ast.Connect) -> Result:
     if node is not None and params:
         raise CommandError("node= cannot be used together with connection settings")
     notes = []
+    swapped = True
     if not params and queue is None and node is None:
-        params = {}  # plain CONNECT: connect again with the same settings
+        # plain CONNECT: connect again with the same settings
         base = dict(ctx.conn_params)
         dsn = base.pop("dsn", None)
         new_conn = db_connect(dsn, autocommit=True, **base)
@@ -109,6 +110,10 @@ def connect(ctx: Context, cmd: ast.Connect) -> Result:
         _swap(ctx, new_conn, {**({"dsn": base_dsn} if base_dsn else {}), **merged})
         ctx.queue = None
         notes.append(describe_connection(ctx))
+    else:
+        swapped = False
+    if swapped and ctx.on_connect is not None:
+        ctx.on_connect(ctx)  # new server or database: new completion names
     if queue is not None:
         conn = ctx.require_conn()
         if _pgq_installed(conn):
@@ -118,8 +123,6 @@ def connect(ctx: Context, cmd: ast.Connect) -> Result:
         else:
             raise CommandError("pgq is not installed in this database", hint="INSTALL pgq;")
         ctx.queue = queue
-    if ctx.on_connect is not None:
-        ctx.on_connect(ctx)
     return Result(status="CONNECT", notes=tuple(notes))
 
 
