@@ -76,6 +76,12 @@ select pgq._refresh_insert_code();  -- generates pgq.insert_event_raw() and inse
 \ir ../triggers/pgq._trg_strlist_contains.sql
 \ir ../triggers/pgq._trg_tgargs.sql
 \ir ../triggers/pgq._trg_options.sql
+\ir ../triggers/pgq._trg_pkeys.sql
+\ir ../triggers/pgq._trg_type_class.sql
+\ir ../triggers/pgq._trg_columns.sql
+\ir ../triggers/pgq._trg_record_values.sql
+\ir ../triggers/pgq._trg_url_value.sql
+\ir ../triggers/pgq._trg_json_value.sql
 \ir ../triggers/pgq._trg_expr.sql
 \ir ../triggers/pgq._trg_column_sql.sql
 \ir ../triggers/pgq._trg_build.sql

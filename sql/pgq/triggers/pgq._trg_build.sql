@@ -46,8 +46,9 @@ declare
     rowsql      text[] := array['$6', '$7'];
     urlrow      text[] := array['', ''];
     jsonrow     text[] := array['', ''];
-    magic       text[] := array[null, null];  -- per row: 6 field overrides, as text[] literal parts
-    mfield      text[];
+    mslot       integer[] := '{}';  -- magic columns: event field number
+    mcol        text[] := '{}';     -- and column name
+    magic_sql   text;
     ins_cols    text := '';
     ins_vals    text := '';
     set_parts   text := '';
@@ -72,47 +73,25 @@ begin
     opt := pgq._trg_options(i_args, false);
 
     -- key columns: pkey= as written, else the primary key in index order
-    if opt.pkey_list is not null then
-        pkeys := opt.pkey_list;
-        select coalesce(pg_catalog.string_agg(pg_catalog.to_json(k)::pg_catalog.text, ',' order by n), '')
-          into pkey_json
-          from pg_catalog.unnest(pg_catalog.string_to_array(opt.pkey_list, ',')) with ordinality as x(k, n);
-    else
-        select coalesce(pg_catalog.string_agg(a.attname::pg_catalog.text, ',' order by k.n), ''),
-               coalesce(pg_catalog.string_agg(pg_catalog.to_json(a.attname::pg_catalog.text)::pg_catalog.text,
-                                              ',' order by k.n), '')
-          into pkeys, pkey_json
-          from pg_catalog.pg_index i
-         cross join lateral pg_catalog.unnest((i.indkey::pg_catalog.int2[])[0:i.indnkeyatts - 1])
-               with ordinality as k(attnum, n)
-          join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
-         where i.indrelid = i_relid and i.indisprimary;
-        pkeys := coalesce(pkeys, '');
-        pkey_json := coalesce(pkey_json, '');
-    end if;
+    select k.pkeys, k.pkey_json into pkeys, pkey_json from pgq._trg_pkeys(i_relid, opt.pkey_list) k;
 
     select pg_catalog.array_agg(a.attname::pg_catalog.text order by a.attnum) into cols
       from pg_catalog.pg_attribute a
      where a.attrelid = i_relid and a.attnum > 0 and not a.attisdropped;
     cols := coalesce(cols, '{}');
 
-    for col in
-        select a.attname::pg_catalog.text as name, a.atttypid as typid,
-               a.attname like '\_pgq\_ev\_%' as is_magic
-          from pg_catalog.pg_attribute a
-         where a.attrelid = i_relid and a.attnum > 0 and not a.attisdropped
-         order by a.attnum
-    loop
-        snip := pgq._trg_column_sql(col.name, col.typid, '$6', '$7');
-        osnip := pgq._trg_column_sql(col.name, col.typid, '$7', null);
-        if col.is_magic then
+    for col in select * from pgq._trg_columns(i_relid) loop
+        snip := pgq._trg_column_sql(col, '$6', '$7');
+        osnip := pgq._trg_column_sql(col, '$7', null);
+        if col.name like '\_pgq\_ev\_%' then
             -- field index in ev_type, ev_data, ev_extra1..4
             r := pg_catalog.array_position(array['_pgq_ev_type', '_pgq_ev_data', '_pgq_ev_extra1',
                     '_pgq_ev_extra2', '_pgq_ev_extra3', '_pgq_ev_extra4'], col.name);
             if r is null then
                 magic_err := coalesce(magic_err, 'Unknown magic column: ' || col.name);
             else
-                mfield := mfield || array[r::pg_catalog.text, col.name, col.typid::pg_catalog.text];
+                mslot := mslot || r;
+                mcol := mcol || col.name;
             end if;
             skip_chg := skip_chg || ' or ' || snip.changed;
             continue;
@@ -196,9 +175,10 @@ begin
         end if;
 
         -- magic columns, then ev_*= expressions override fields
-        for i in 1 .. coalesce(pg_catalog.array_length(mfield, 1), 0) / 3 loop
-            snip := pgq._trg_column_sql(mfield[i * 3 - 1], mfield[i * 3]::oid, rowsql[r], null);
-            fields[mfield[i * 3 - 2]::integer] := snip.outtext;
+        for i in 1 .. coalesce(pg_catalog.array_length(mslot, 1), 0) loop
+            select (pgq._trg_column_sql(c, rowsql[r], null)).outtext into magic_sql
+              from pgq._trg_columns(i_relid) c where c.name = mcol[i];
+            fields[mslot[i]] := magic_sql;
         end loop;
         for i in 1 .. 6 loop
             if opt.exprs[i] is not null then

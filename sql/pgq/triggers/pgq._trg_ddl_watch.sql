@@ -29,6 +29,11 @@ begin
         select k.oid from pg_catalog.pg_event_trigger_ddl_commands() c
           join pg_catalog.pg_class k on k.reloftype = c.objid
          where c.classid = 'pg_catalog.pg_type'::regclass
+        union all
+        select k.oid from pg_catalog.pg_event_trigger_ddl_commands() c
+          join pg_catalog.pg_class t on t.oid = c.objid and t.relkind = 'c'
+          join pg_catalog.pg_class k on k.reloftype = t.reltype
+         where c.classid = 'pg_catalog.pg_class'::regclass
     ) s;
     if rels is not null then
         perform pgq._trg_refresh_tables(rels);

@@ -4,11 +4,13 @@ returns text as $fn$
 -- Function: pgq._trg_expr(3)
 --
 --      Internal: prepare a when=/ev_*= expression for the generated code:
---      every plain word that is exactly a column name becomes a reference
---      to that column of the row, (<row>)."<column>".  Strings, quoted
---      identifiers, dollar quotes, comments and dotted names are copied
---      as they are.  This is the original's rule (it passed such words as
---      query parameters), so the same expressions mean the same thing.
+--      every plain word that is exactly a column name (case included)
+--      becomes a reference to that column of the row, (<row>)."<column>".
+--      This is the original's rule (it passed such words as query
+--      parameters), so the same expressions mean the same thing.  Quoted
+--      identifiers naming a column are references too (the original
+--      rejected them).  Strings, dollar quotes, comments and dotted names
+--      are copied as they are.
 --
 -- Parameters:
 --      i_expr    - the expression from the trigger argument
@@ -63,8 +65,11 @@ begin
                     raise exception 'QB: syntax error' using detail = 'unterminated quote in: ' || i_expr;
                 end if;
                 tok := substr(rest, 1, 1);
-            elsif tok !~ '[."]' and tok = any (i_columns) then
-                res := res || '(' || i_row || ').' || quote_ident(tok);
+            elsif (tok !~ '[."]' and tok = any (i_columns))
+                  or (tok ~ '^"' and replace(substr(tok, 2, length(tok) - 2), '""', '"') = any (i_columns))
+            then
+                -- a column: plain word as written, or a quoted identifier
+                res := res || '(' || i_row || ').' || case when tok ~ '^"' then tok else quote_ident(tok) end;
                 rest := substr(rest, length(tok) + 1);
                 continue;
             end if;

@@ -69,6 +69,7 @@ begin
                 case when tg.tgnargs > 1 then tg.args[2:tg.tgnargs] end);
         exception when others then
             -- bad arguments: the slow path raises the error when it fires
+            raise warning 'pgq: % trigger % on %: %', tg.kind, tg.args, i_relid::regclass, sqlerrm;
             slow := slow + 1;
             continue;
         end;
@@ -128,4 +129,7 @@ begin
     end if;
     return 'created';
 end;
-$$ language plpgsql set check_function_bodies = on;
+$$ language plpgsql
+   set check_function_bodies = on
+   -- compile the same whoever runs it (the DDL event triggers pin this too)
+   set search_path = pg_catalog, pg_temp;

@@ -49,13 +49,7 @@ begin
     end if;
 
     if i_kind = 'jsontriga' then
-        select coalesce(pg_catalog.string_agg(pg_catalog.to_json(a.attname::text)::text, ',' order by k.n), '')
-          into pkeys
-          from pg_catalog.pg_index i
-         cross join lateral pg_catalog.unnest((i.indkey::pg_catalog.int2[])[0:i.indnkeyatts - 1])
-               with ordinality as k(attnum, n)
-          join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
-         where i.indrelid = i_relid and i.indisprimary;
+        pkeys := (pgq._trg_pkeys(i_relid, null)).pkey_json;
         ev_type := '{"op":"TRUNCATE","table":[' || pg_catalog.to_json(i_schema)::text || ','
             || pg_catalog.to_json(i_table)::text || '],"pkey":[' || coalesce(pkeys, '') || ']}';
         ev_id := pgq.insert_event_raw(i_argv[0], null, pg_catalog.now(), null, null,
