@@ -204,7 +204,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     if args.version:
         print(f"qadmin {__version__}")
         return EXIT_OK
-    scripted = bool(args.actions) or not sys.stdin.isatty()
+    scripted = bool(args.actions) or sys.stdin is None or not sys.stdin.isatty()
     signal.signal(signal.SIGTERM, _raise_exit)
     with contextlib.suppress(AttributeError, ValueError):
         signal.signal(signal.SIGHUP, _raise_exit)
@@ -294,7 +294,10 @@ def _run_scripts(args: argparse.Namespace, runner: Any) -> int:
         else:
             runner.source = "<stdin>" if value == "-" else value
             try:
-                text = sys.stdin.read() if value == "-" else Path(value).read_text()
+                if value == "-":
+                    text = sys.stdin.read() if sys.stdin is not None else ""
+                else:
+                    text = Path(value).read_text()
             except OSError as err:
                 print(f"qadmin: {value}: {err.strerror}", file=sys.stderr)
                 return EXIT_FATAL
