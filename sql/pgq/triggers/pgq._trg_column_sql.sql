@@ -35,12 +35,12 @@ begin
         otext := 'pg_catalog.textin(' || i_col.outfn || '(' || oref || '))';
     end if;
 
-    urlenc := case i_col.url
+    urlenc := case i_col.urlclass
         when 's' then outtext
         when 'f' then 'pg_catalog.replace(' || outtext || ', ''+'', ''%2b'')'
         else 'pgq._urlencode(' || outtext || ')' end;
 
-    jsonval := case i_col.json
+    jsonval := case i_col.jsonclass
         when 'n' then outtext
         when 'b' then 'case ' || ref || ' when true then ''true'' when false then ''false'' end'
         when 't' then 'pg_catalog.to_json(' || ref || ')::pg_catalog.text'

@@ -1,7 +1,7 @@
 create or replace function pgq._trg_columns(i_relid oid, i_cached boolean default false)
 returns table (
     name text, typid oid, typmod integer, collid oid, nondeterministic boolean,
-    outfn text, url "char", json "char", eqtype oid, eqcast "char")
+    outfn text, urlclass "char", jsonclass "char", eqtype oid, eqcast "char")
 as $$
 -- ----------------------------------------------------------------------
 -- Function: pgq._trg_columns(2)
@@ -24,9 +24,9 @@ as $$
 -- Returns:
 --      one row per column, in order:
 --      outfn  - qualified output function to call, NULL if ::text is exact
---      url    - 's' never needs escaping (integers, numeric, boolean, uuid),
+--      urlclass  - 's' never needs escaping (integers, numeric, boolean, uuid),
 --               'f' only '+' (floats: 1e+300), 'u' url-encode
---      json   - 'n' number (int2/4/8), 'b' true/false, 't' to_json() of
+--      jsonclass - 'n' number (int2/4/8), 'b' true/false, 't' to_json() of
 --               the value (timestamp, timestamptz, date), 's' JSON string
 --      eqtype - type whose default equality decides "unchanged": the
 --               column's own type, or a binary-coercible one to cast to
@@ -69,8 +69,8 @@ begin
             and not coalesce((select l.collisdeterministic from pg_catalog.pg_collation l
                                where l.oid = a.attcollation), true);
         outfn := nullif(cls[1], '');
-        url := cls[2];
-        json := cls[3];
+        urlclass := cls[2];
+        jsonclass := cls[3];
         eqtype := case cls[4] when '' then null when 'same' then a.atttypid else cls[4]::oid end;
         eqcast := nullif(cls[5], '');
         return next;

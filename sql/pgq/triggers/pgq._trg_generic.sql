@@ -157,17 +157,17 @@ begin
         if i_kind = 'jsontriga' then
             json_new := json_new || case when is_first then '' else ',' end
                 || pg_catalog.to_json(c.name)::pg_catalog.text || ':'
-                || coalesce(pgq._trg_json_value(rv[c.i], c.json, rjson -> c.name), 'null');
+                || coalesce(pgq._trg_json_value(rv[c.i], c.jsonclass, rjson -> c.name), 'null');
             if i_op = 'UPDATE' and opt.backup then
                 json_old := json_old || case when is_first then '' else ',' end
                     || pg_catalog.to_json(c.name)::pg_catalog.text || ':'
-                    || coalesce(pgq._trg_json_value(ov[c.i], c.json, ojson -> c.name), 'null');
+                    || coalesce(pgq._trg_json_value(ov[c.i], c.jsonclass, ojson -> c.name), 'null');
             end if;
         else
             if i_kind = 'logutriga' then
                 url_new := url_new || case when is_first then '' else '&' end
                     || pgq._urlencode(c.name)
-                    || coalesce('=' || pgq._trg_url_value(rv[c.i], c.url), '');
+                    || coalesce('=' || pgq._trg_url_value(rv[c.i], c.urlclass), '');
             else
                 ins_cols := ins_cols || case when is_first then '' else ',' end
                     || pg_catalog.quote_ident(c.name);
@@ -177,7 +177,7 @@ begin
             if i_op = 'UPDATE' and opt.backup then
                 url_old := url_old || case when is_first then '' else '&' end
                     || pgq._urlencode(c.name)
-                    || coalesce('=' || pgq._trg_url_value(ov[c.i], c.url), '');
+                    || coalesce('=' || pgq._trg_url_value(ov[c.i], c.urlclass), '');
             end if;
         end if;
         is_first := false;
