@@ -20,6 +20,9 @@ from qadmin.help import command_help, overview
 
 __all__: list[str] = []
 
+# modules the grammar knows; those not in engine.install.MODULES are not built yet
+PLANNED_MODULES = ("pgq", "pgq_coop", "pgq_node", "londiste")
+
 # commands that make no sense to repeat
 _NOT_WATCHABLE = (
     ast.Watch,
@@ -151,7 +154,12 @@ def install(ctx: Context, cmd: ast.Install) -> Result:
             if name not in wanted:
                 wanted.append(name)
     reports = installer.install(conn, wanted)
-    return Result(status="INSTALL", notes=tuple(str(r) for r in reports))
+    notes = [str(r) for r in reports]
+    if "all" in cmd.modules:
+        later = [m for m in PLANNED_MODULES if m not in installer.MODULES]
+        if later:
+            notes.append(f"{', '.join(later)}: not built yet in this qadmin version, skipped")
+    return Result(status="INSTALL", notes=tuple(notes))
 
 
 @command(ast.Help)

@@ -99,6 +99,7 @@ def test_install_is_idempotent_and_refuses_unbuilt_modules(empty_db):
     assert "installed version" in first.notes[0]
     again = run(ctx, "install all")
     assert "reinstalled" in again.notes[0]
+    assert "not built yet" in again.notes[-1]
     with pytest.raises(CommandError, match="londiste is not built yet"):
         run(ctx, "install londiste")
     with ctx.conn.cursor() as cur:
