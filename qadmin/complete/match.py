@@ -9,7 +9,7 @@ from typing import NamedTuple
 from qadmin.catalog import Catalog
 from qadmin.complete.suggest import Suggestion, current_word, statement_before, suggest
 
-__all__ = ["CONNECT_KEYS", "Completion", "complete", "quote_name"]
+__all__ = ["CONNECT_KEYS", "VERBATIM_KINDS", "Completion", "complete", "quote_name"]
 
 _PLAIN = re.compile(r"[a-z_][a-z0-9_$]*\Z")
 
@@ -30,6 +30,11 @@ CONNECT_KEYS = (
     "passfile",
     "gssencmode",
 )
+
+
+# kinds whose names are inserted as they are, not as SQL names ("quoted" when not
+# plain); a command family adds its own (e.g. handler specs like python:)
+VERBATIM_KINDS = {"batch", "tick", "connect_key", "help", "host"}
 
 
 class Completion(NamedTuple):
@@ -109,7 +114,7 @@ def _prepared(kind: str, names: tuple[str, ...]) -> tuple[tuple[str, str, str], 
     for name in names:
         if kind in ("table", "sequence"):
             text = ".".join(quote_name(p) for p in name.split("."))
-        elif kind in ("batch", "tick", "connect_key", "help", "host"):
+        elif kind in VERBATIM_KINDS:
             text = name
         elif kind in ("database", "user"):
             plain = re.fullmatch(r"[^\s;'\"=]+", name)
