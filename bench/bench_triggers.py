@@ -9,11 +9,12 @@ load from other processes hits all variants alike.
 
     python bench/bench_triggers.py                       # throwaway cluster
     python bench/bench_triggers.py --dsn "host=127.0.0.1 port=5499 user=postgres"
-    python bench/bench_triggers.py --rows 20000 --repeat 5 --slow-path
+    python bench/bench_triggers.py --rows 20000 --repeat 5 --slow-path --statement
 
 ``--dsn`` names a superuser connection to an existing cluster; the benchmark creates
 and drops its own databases there.  ``--slow-path`` adds our triggers without the
-generated per-table code (what a non-superuser install gets).
+generated per-table code (what a non-superuser install gets); ``--statement`` adds
+statement-level capture with transition tables (``pgq.create_statement_capture``).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Variant:
     label: str
     dbname: str
     trigger: str | None
+    statement: bool = False
 
 
 def _connect(dsn: str, dbname: str, autocommit: bool = False) -> psycopg2.extensions.connection:
@@ -116,7 +118,12 @@ def _run(dsn: str, variant: Variant, op: str, rows: int) -> float:
         cur = conn.cursor()
         cur.execute("drop table if exists bench_trg")
         cur.execute("create table bench_trg (id int primary key, name text, val numeric)")
-        if variant.trigger:
+        if variant.statement:
+            cur.execute(
+                "select pgq.create_statement_capture('bench_trg', 'capture', %s, %s)",
+                (variant.trigger, QUEUE),
+            )
+        elif variant.trigger:
             cur.execute(
                 sql.SQL(
                     "create trigger capture after insert or update or delete on bench_trg"
@@ -131,10 +138,10 @@ def _run(dsn: str, variant: Variant, op: str, rows: int) -> float:
         )
         if op == "update":
             if variant.trigger:
-                cur.execute("alter table bench_trg disable trigger capture")
+                cur.execute("alter table bench_trg disable trigger user")
             cur.execute(load, (rows,))
             if variant.trigger:
-                cur.execute("alter table bench_trg enable trigger capture")
+                cur.execute("alter table bench_trg enable trigger user")
             conn.commit()
             stmt, args = "update bench_trg set val = val + 1, name = name || 'x'", None
         else:
@@ -175,10 +182,14 @@ def _measure(
     return rates
 
 
-def _report(rates: dict[tuple[str, str], float], original: bool, slow: bool) -> str:
+def _report(
+    rates: dict[tuple[str, str], float], original: bool, slow: bool, statement: bool
+) -> str:
     head = ["statement", "trigger", "ours rows/s"]
     if slow:
         head.append("ours slow path")
+    if statement:
+        head.append("ours per statement")
     if original:
         head += ["original C rows/s", "ours / original"]
     lines = [head]
@@ -190,6 +201,8 @@ def _report(rates: dict[tuple[str, str], float], original: bool, slow: bool) -> 
             row = [op.upper(), trig, f"{ours:,.0f}"]
             if slow:
                 row.append(f"{rates[(op, f'slow {trig}')]:,.0f}")
+            if statement:
+                row.append(f"{rates[(op, f'stmt {trig}')]:,.0f}")
             if original:
                 orig = rates[(op, f"orig {trig}")]
                 row += [f"{orig:,.0f}", f"{ours / orig:.2f}x"]
@@ -208,6 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", type=int, default=100_000, help="rows per statement (100000)")
     ap.add_argument("--repeat", type=int, default=3, help="rounds; the median is shown (3)")
     ap.add_argument("--slow-path", action="store_true", help="also measure the generic path")
+    ap.add_argument(
+        "--statement",
+        action="store_true",
+        help="also measure statement-level capture (pgq.create_statement_capture)",
+    )
     args = ap.parse_args(argv)
 
     def log(msg: str) -> None:
@@ -226,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         made.append(DB_OURS)
         variants = [Variant("none", DB_OURS, None)]
         variants += [Variant(f"ours {t}", DB_OURS, t) for t in TRIGGERS]
+        if args.statement:
+            variants += [Variant(f"stmt {t}", DB_OURS, t, statement=True) for t in TRIGGERS]
         if args.slow_path:
             _setup_db(dsn, DB_SLOW, "slow")
             made.append(DB_SLOW)
@@ -242,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"# {cur.fetchone()[0]}; {args.rows} rows, median of {args.repeat}")
         conn.close()
         rates = _measure(dsn, variants, args.rows, args.repeat, log)
-        print(_report(rates, original, args.slow_path))
+        print(_report(rates, original, args.slow_path, args.statement))
     finally:
         for name in made:
             _drop_db(dsn, name)

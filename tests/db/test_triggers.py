@@ -72,7 +72,7 @@ def slow_path(db: Any) -> None:
     db.execute("drop event trigger pgq_capture_ddl")
     db.execute("drop event trigger pgq_capture_drop")
     for (fn,) in db.execute(
-        "select oid::regprocedure::text from pg_proc where proname = '_trg_event'"
+        "select oid::regprocedure::text from pg_proc where proname in ('_trg_event', '_trg_fields')"
         " and pronamespace = 'pgq'::regnamespace and proargtypes[5] <> 'anyelement'::regtype"
     ):
         db.execute(f"drop function {fn}")

@@ -69,6 +69,7 @@ select pgq._refresh_insert_code();  -- generates pgq.insert_event_raw() and inse
 
 -- capture triggers (logutriga, sqltriga, jsontriga) and their generated fast path
 -- (section owned by the triggers work; files under sql/pgq/triggers/)
+\ir ../triggers/cleanup.sql
 \ir ../triggers/pgq._urlencode.sql
 \ir ../triggers/pgq._trg_error.sql
 \ir ../triggers/pgq._trg_text.sql
@@ -85,13 +86,17 @@ select pgq._refresh_insert_code();  -- generates pgq.insert_event_raw() and inse
 \ir ../triggers/pgq._trg_expr.sql
 \ir ../triggers/pgq._trg_column_sql.sql
 \ir ../triggers/pgq._trg_build.sql
+\ir ../triggers/pgq._trg_generic_fields.sql
 \ir ../triggers/pgq._trg_generic.sql
 \ir ../triggers/pgq._trg_event.sql
+\ir ../triggers/pgq._trg_fields.sql
 \ir ../triggers/pgq._trg_skip.sql
 \ir ../triggers/pgq._trg_statement.sql
 \ir ../triggers/pgq.logutriga.sql
 \ir ../triggers/pgq.sqltriga.sql
 \ir ../triggers/pgq.jsontriga.sql
+\ir ../triggers/pgq._trg_capture_statement.sql
+\ir ../triggers/pgq.create_statement_capture.sql
 \ir ../triggers/pgq._trg_refresh.sql
 \ir ../triggers/pgq._trg_refresh_tables.sql
 \ir ../triggers/pgq._trg_ddl_watch.sql

@@ -1,4 +1,5 @@
-create or replace function pgq._trg_build(i_relid oid, i_kind text, i_args text[])
+create or replace function pgq._trg_build(
+    i_relid oid, i_kind text, i_args text[], i_fields boolean default false)
 returns text as $$
 -- ----------------------------------------------------------------------
 -- Function: pgq._trg_build(3)
@@ -13,7 +14,10 @@ returns text as $$
 --      The expression uses these parameters:
 --          $1 kind     $2 TG_NARGS   $3 TG_ARGV  $4 TG_OP    $5 TG_WHEN
 --          $6 NEW      $7 OLD        $8 schema   $9 table    $10 TG_RELID
---      and returns the new event id, or NULL when no event is due.
+--      and returns the new event id, or NULL when no event is due; with
+--      i_fields it inserts nothing and returns the event's fields as
+--      text[] (ev_type, ev_data, ev_extra1 .. ev_extra4) for a bulk
+--      insert (statement-level capture, pgq._trg_capture_statement).
 --
 --      Rules follow the original C triggers: ev_extra1 is schema.table;
 --      UPDATE/DELETE need key columns; a changed key is an error; an
@@ -29,6 +33,7 @@ returns text as $$
 --      i_relid - table
 --      i_kind  - 'logutriga', 'sqltriga' or 'jsontriga'
 --      i_args  - trigger arguments after the queue name, NULL for none
+--      i_fields - return the fields instead of inserting the event
 --
 -- Returns:
 --      SQL expression text.
@@ -39,6 +44,8 @@ declare
     snip        record;     -- the column of NEW, compared with OLD
     osnip       record;     -- the column of OLD
     pkeys       text;       -- key column list as the ev_type shows it
+    nsp         text;
+    rel         text;
     pkey_json   text;
     cols        text[];
     magic_err   text;
@@ -66,11 +73,15 @@ declare
     body        text;
     checks      text;
     null_key    text := 'pgq._trg_error(''logtriga: Unexpected NULL key value'', null::pg_catalog.text)';
+    rtype       text := case when i_fields then 'null::pg_catalog.text[]' else 'null::pg_catalog.int8' end;
 begin
     if i_kind not in ('logutriga', 'sqltriga', 'jsontriga') then
         raise exception 'pgq._trg_build: unknown trigger kind %', i_kind;
     end if;
     opt := pgq._trg_options(i_args, false);
+    select n.nspname, c.relname into nsp, rel
+      from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+     where c.oid = i_relid;
 
     -- key columns: pkey= as written, else the primary key in index order
     select k.pkeys, k.pkey_json into pkeys, pkey_json from pgq._trg_pkeys(i_relid, opt.pkey_list) k;
@@ -165,9 +176,16 @@ begin
                 fields[2] := case when where_sql = '' then '''''' else where_sql end;
             end if;
         else
-            fields[1] := pg_catalog.quote_literal('{"op":"' || op || '","table":[')
+            -- the table's name as generated, or as it is now if it was
+            -- renamed since (ALTER SCHEMA RENAME does not regenerate)
+            fields[1] := 'case when $8 = ' || pg_catalog.quote_literal(nsp) || ' and $9 = '
+                || pg_catalog.quote_literal(rel) || ' then '
+                || pg_catalog.quote_literal('{"op":"' || op || '","table":['
+                       || pg_catalog.to_json(nsp)::pg_catalog.text || ','
+                       || pg_catalog.to_json(rel)::pg_catalog.text || '],"pkey":[' || pkey_json || ']}')
+                || ' else ' || pg_catalog.quote_literal('{"op":"' || op || '","table":[')
                 || ' || pg_catalog.to_json($8)::pg_catalog.text || '','' || pg_catalog.to_json($9)::pg_catalog.text || '
-                || pg_catalog.quote_literal('],"pkey":[' || pkey_json || ']}');
+                || pg_catalog.quote_literal('],"pkey":[' || pkey_json || ']}') || ' end';
             fields[2] := jsonrow[r];
         end if;
         if op = 'UPDATE' and opt.backup then
@@ -187,40 +205,44 @@ begin
         end loop;
 
         if magic_err is not null then
-            body := 'pgq._trg_error(' || pg_catalog.quote_literal(magic_err) || ', null::pg_catalog.int8)';
+            body := 'pgq._trg_error(' || pg_catalog.quote_literal(magic_err) || ', ' || rtype || ')';
         else
-            body := 'pgq.insert_event_raw($3[0], null, pg_catalog.now(), null, null, '
-                || pg_catalog.array_to_string(fields, ', ') || ')';
+            if i_fields then
+                body := 'array[' || pg_catalog.array_to_string(fields, ', ') || ']::pg_catalog.text[]';
+            else
+                body := 'pgq.insert_event_raw($3[0], null, pg_catalog.now(), null, null, '
+                    || pg_catalog.array_to_string(fields, ', ') || ')';
+            end if;
         end if;
         if opt.exprs[7] is not null then
             body := 'case pgq._trg_when(' || pgq._trg_expr(opt.exprs[7], cols, rowsql[r]) || ')'
-                || ' when true then ' || body || ' when false then null::pg_catalog.int8'
-                || ' else pgq._trg_error(''when= should not be NULL'', null::pg_catalog.int8) end';
+                || ' when true then ' || body || ' when false then ' || rtype
+                || ' else pgq._trg_error(''when= should not be NULL'', ' || rtype || ') end';
         end if;
 
         -- checks, in the original's order
         checks := '';
         if op <> 'INSERT' and pkeys = '' then
-            checks := checks || ' when true then pgq._trg_error(''Update/Delete on table without pkey'', null::pg_catalog.int8)';
+            checks := checks || ' when true then pgq._trg_error(''Update/Delete on table without pkey'', ' || rtype || ')';
         end if;
         if opt.skip then
-            checks := checks || ' when $5 = ''AFTER'' then pgq._trg_error(''SKIP does not work in AFTER trigger.'', null::pg_catalog.int8)';
+            checks := checks || ' when $5 = ''AFTER'' then pgq._trg_error(''SKIP does not work in AFTER trigger.'', ' || rtype || ')';
         end if;
         if opt.deny then
             checks := checks || ' when true then pgq._trg_error(pg_catalog.format('
-                || '''Table ''''%s.%s'''' to queue ''''%s'''': change not allowed (%s)'', $8, $9, $3[0], $4), null::pg_catalog.int8)';
+                || '''Table ''''%s.%s'''' to queue ''''%s'''': change not allowed (%s)'', $8, $9, $3[0], $4), ' || rtype || ')';
         end if;
         if op = 'UPDATE' then
             if key_chg <> '' then
                 checks := checks || ' when ' || substr(key_chg, 5)
-                    || ' then pgq._trg_error(''primary key update not allowed'', null::pg_catalog.int8)';
+                    || ' then pgq._trg_error(''primary key update not allowed'', ' || rtype || ')';
             end if;
             -- an UPDATE of only ignored columns is no event; the url/JSON
             -- triggers count magic columns as ignored only with ignore=
             if skip_chg <> '' and (i_kind = 'sqltriga' or opt.ignore_list is not null) then
                 checks := checks || ' when (' || substr(skip_chg, 5) || ')'
                     || case when keep_chg = '' then '' else ' and not (' || substr(keep_chg, 5) || ')' end
-                    || ' then null::pg_catalog.int8';
+                    || ' then ' || rtype;
             end if;
         end if;
         if checks <> '' then

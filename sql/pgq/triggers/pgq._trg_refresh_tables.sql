@@ -33,9 +33,11 @@ begin
          where exists (select 1 from pg_catalog.pg_trigger t
                         where t.tgrelid = c.oid
                           and t.tgfoid in ('pgq.logutriga()'::regprocedure, 'pgq.sqltriga()'::regprocedure,
-                                           'pgq.jsontriga()'::regprocedure))
+                                           'pgq.jsontriga()'::regprocedure,
+                                           'pgq._trg_capture_statement()'::regprocedure))
             or exists (select 1 from pg_catalog.pg_proc p
-                        where p.proname = '_trg_event' and p.pronamespace = 'pgq'::regnamespace
+                        where p.proname in ('_trg_event', '_trg_fields')
+                          and p.pronamespace = 'pgq'::regnamespace
                           and p.proargtypes[5] = c.reltype)
     loop
         n := n + 1;
@@ -45,11 +47,14 @@ begin
             raise warning 'pgq: capture triggers of % take the slow path: %', rel::regclass, sqlerrm;
             -- never leave an overload that no longer matches the table
             begin
-                select 'pgq._trg_event(text, int4, text[], text, text, ' || t.oid::regtype::text
-                       || ', ' || t.oid::regtype::text || ', text, text, oid)' into sig
-                  from pg_catalog.pg_class c join pg_catalog.pg_type t on t.oid = c.reltype
-                 where c.oid = rel;
-                execute 'drop function if exists ' || sig;
+                for sig in
+                    select p.oid::regprocedure::text
+                      from pg_catalog.pg_proc p join pg_catalog.pg_class c on c.reltype = p.proargtypes[5]
+                     where c.oid = rel and p.proname in ('_trg_event', '_trg_fields')
+                       and p.pronamespace = 'pgq'::regnamespace
+                loop
+                    execute 'drop function ' || sig;
+                end loop;
             exception when others then
                 raise warning 'pgq: could not drop % either: %', sig, sqlerrm;
             end;

@@ -37,11 +37,13 @@ begin
     n := pgq._trg_refresh_tables(array(
         select t.tgrelid from pg_catalog.pg_trigger t
          where t.tgfoid in ('pgq.logutriga()'::regprocedure, 'pgq.sqltriga()'::regprocedure,
-                            'pgq.jsontriga()'::regprocedure)
+                            'pgq.jsontriga()'::regprocedure,
+                            'pgq._trg_capture_statement()'::regprocedure)
         union
         select c.oid from pg_catalog.pg_proc p
           join pg_catalog.pg_class c on c.reltype = p.proargtypes[5]
-         where p.proname = '_trg_event' and p.pronamespace = 'pgq'::regnamespace));
+         where p.proname in ('_trg_event', '_trg_fields')
+           and p.pronamespace = 'pgq'::regnamespace));
     return 'capture triggers: fast path for ' || n || ' tables';
 end;
 $$ language plpgsql;

@@ -47,9 +47,10 @@ returns text as $$
 --      Internal: url-encode a value for logutriga (see _urlencode_full).
 --
 --      A one-expression SQL function, so the planner inlines it into the
---      generated per-table code: plain words, words with spaces and the
---      characters of timestamps and lists (: + / , @) are handled with
---      regex tests and replace(); only other strings pay for the call to
+--      generated per-table code: words with or without spaces (one regex
+--      test and a replace(), which costs little when there is no space)
+--      and strings with the characters of timestamps and lists (: + / , @)
+--      are done with replace(); only other strings pay for the call to
 --      _urlencode_full.  Order of the replace() chain matters: '+' is
 --      encoded before spaces become '+'.
 --
@@ -60,7 +61,6 @@ returns text as $$
 --      Encoded text, NULL for NULL.
 -- ----------------------------------------------------------------------
     select case
-        when (i_value collate "C") operator(pg_catalog.~) '^[-_.a-zA-Z0-9]*$' then i_value collate "C"
         when (i_value collate "C") operator(pg_catalog.~) '^[-_.a-zA-Z0-9 ]*$'
             then pg_catalog.replace(i_value collate "C", ' ', '+')
         when (i_value collate "C") operator(pg_catalog.~) '^[-_.a-zA-Z0-9 :+/,@]*$'

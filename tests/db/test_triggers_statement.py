@@ -1,0 +1,161 @@
+"""Statement-level capture (pgq.create_statement_capture): same events, in bulk.
+
+Each test runs the same statements on a table with row-level capture triggers and on
+one of the same shape with statement-level ones, and compares the events (the table
+name masked).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg2
+import pytest
+
+from tests.db.test_triggers import EVENT_COLUMNS, slow_path
+
+
+@pytest.fixture(params=["fast", "slow"])
+def sdb(request: pytest.FixtureRequest, db: Any) -> Any:
+    if request.param == "slow":
+        slow_path(db)
+    db.execute("select pgq.create_queue('q')")
+    db.execute("set client_min_messages = error")
+    return db
+
+
+def outcome(db: Any, query: str) -> list[tuple] | str:
+    last = db.scalar("select coalesce(max(ev_id), 0) from pgq.event_template")
+    try:
+        db.execute(query)
+    except psycopg2.Error as err:
+        return "ERROR: " + err.diag.message_primary.replace("_stm", "_row")
+    rows = db.execute(
+        f"select {EVENT_COLUMNS} from pgq.event_template where ev_id > %s order by ev_id", (last,)
+    )
+    return [tuple(v.replace("_stm", "_row") if isinstance(v, str) else v for v in r) for r in rows]
+
+
+def pair(db: Any, columns: str, kind: str, *options: str) -> None:
+    """t_row with a row-level trigger, t_stm with statement-level capture."""
+    for t in ("t_row", "t_stm"):
+        db.execute(f"create table {t} ({columns})")
+    args = ", ".join("'" + a.replace("'", "''") + "'" for a in ("q", *options))
+    db.execute(
+        "create trigger c after insert or update or delete on t_row for each row"
+        f" execute procedure pgq.{kind}({args})"
+    )
+    db.execute(
+        f"create trigger c_t after truncate on t_row for each statement"
+        f" execute procedure pgq.{kind}('q')"
+    )
+    assert (
+        db.scalar(
+            "select pgq.create_statement_capture('t_stm', 'c', %s, 'q', %s)", (kind, list(options))
+        )
+        == 4
+    )
+
+
+def same(db: Any, *statements: str) -> None:
+    for stmt in statements:
+        row = outcome(db, stmt.format(t="t_row"))
+        stm = outcome(db, stmt.format(t="t_stm"))
+        assert row == stm, stmt
+
+
+ROWS = [
+    "insert into {t} select g, 'name ' || g, g * 1.5 from generate_series(1, 50) g",
+    "update {t} set v = v || ' x', n = n + 1 where id % 3 = 0",
+    "update {t} set v = v where id < 5",
+    "update {t} set n = null where id between 10 and 12",
+    "delete from {t} where id % 7 = 0",
+    "update {t} set id = id + 1000 where id = 1",
+    "truncate {t}",
+]
+
+
+@pytest.mark.parametrize("kind", ["logutriga", "sqltriga", "jsontriga"])
+def test_statement_capture_gives_the_row_level_events(sdb, kind):
+    pair(sdb, "id int primary key, v text, n numeric", kind)
+    same(sdb, *ROWS)
+    sdb.execute("insert into t_stm values (2, 'a', 1), (3, 'b', 2)")
+    assert outcome(sdb, "update t_stm set id = id + 5") == "ERROR: primary key update not allowed"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ("backup",),
+        ("ignore=n",),
+        ("pkey=id,v", "backup"),
+        ("when=n > 20",),
+        ("ev_type='T'", "ev_extra3=v"),
+    ],
+)
+def test_statement_capture_options(sdb, options):
+    pair(sdb, "id int primary key, v text, n numeric", "logutriga", *options)
+    same(sdb, *ROWS[:5])
+
+
+def test_statement_capture_magic_columns(sdb):
+    pair(sdb, "id int primary key, _pgq_ev_extra4 text, v text", "sqltriga")
+    same(
+        sdb,
+        "insert into {t} values (1, 'x', 'a'), (2, null, 'b')",
+        "update {t} set _pgq_ev_extra4 = 'y'",
+        "update {t} set v = 'c'",
+        "delete from {t}",
+    )
+
+
+def test_statement_capture_does_nothing_in_local_role(sdb):
+    pair(sdb, "id int primary key", "jsontriga")
+    sdb.execute("set session_replication_role = 'local'")
+    assert outcome(sdb, "insert into t_stm values (1)") == []
+
+
+def test_statement_capture_deny(sdb):
+    pair(sdb, "id int primary key", "logutriga", "deny")
+    same(sdb, "insert into {t} values (1)")
+    # the TRUNCATE trigger takes deny along
+    sdb.execute("alter table t_stm disable trigger c_ins")
+    sdb.execute("insert into t_stm values (1)")
+    assert outcome(sdb, "truncate t_stm") == (
+        "ERROR: Table 'public.t_row' to queue 'q': change not allowed (TRUNCATE)"
+    )
+
+
+def test_statement_capture_checks_its_arguments(sdb):
+    sdb.execute("create table t_bad (id int primary key)")
+    for args, message in [
+        (("t_bad", "c", "xtriga", "q", []), "capture kind must be"),
+        (("t_bad", "c", "logutriga", "nosuch", []), "No such event queue: nosuch"),
+        (("t_bad", "c", "logutriga", "q", ["bogus"]), "bad param to pgq trigger"),
+    ]:
+        with pytest.raises(psycopg2.Error, match=message):
+            sdb.execute("select pgq.create_statement_capture(%s, %s, %s, %s, %s)", args)
+    assert sdb.scalar("select count(*) from pg_trigger where tgrelid = 't_bad'::regclass") == 0
+
+
+def test_statement_capture_fast_path_is_generated(db):
+    db.execute("select pgq.create_queue('q')")
+    db.execute("create table t_gen (id int primary key)")
+    db.execute("select pgq.create_statement_capture('t_gen', 'c', 'logutriga', 'q')")
+    assert (
+        db.scalar(
+            "select count(*) from pg_proc where proname = '_trg_fields'"
+            " and proargtypes[5] = 't_gen'::regtype"
+        )
+        == 1
+    )
+    db.execute("drop trigger c_ins on t_gen")
+    db.execute("drop trigger c_upd on t_gen")
+    db.execute("drop trigger c_del on t_gen")
+    assert (
+        db.scalar(
+            "select count(*) from pg_proc where proname = '_trg_fields'"
+            " and proargtypes[5] = 't_gen'::regtype"
+        )
+        == 0
+    )
