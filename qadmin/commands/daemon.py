@@ -122,6 +122,13 @@ def _token_text(value: Any) -> Any:
     return str(value)
 
 
+def _database_text(value: Any) -> Any:
+    """A database name as libpq takes it: a bare one is kept as typed."""
+    if isinstance(value, Token) and value.type == "NAME":
+        return str(value)
+    return _token_text(value)
+
+
 def _handler_text(value: Any) -> Any:
     """USING print | "Exact" | 'python:m.C' | python:m.C -> the handler spec."""
     if isinstance(value, Token) and value.type == "PYTHON_HANDLER":
@@ -141,9 +148,10 @@ def _set(obj: object, field: str, value: Any) -> None:
 class StartTicker(ast.Command):
     """Start a ticker daemon: start ticker [<name>] [for <database>, ...] [with <key>=<value>, ...];
 
-    Ticks the queues of the databases (default: the current database) by their
-    settings and runs their maintenance and retry queue, as pgqd does.  One
-    ticker per database: a second one stands by.  The name defaults to ticker.
+    Ticks the queues of the databases (default: the current database; names as
+    libpq takes them, e.g. MyDb or 'my db') by their settings and runs their
+    maintenance and retry queue, as pgqd does.  One ticker per database: a
+    second one stands by.  The name defaults to ticker.
     Keys are pgqd's ini keys (seconds unless a unit is given, '2 min'):
         ticker_period    between ticker rounds (1)
         maint_period     between maintenance rounds: rotation, vacuum (120)
@@ -160,7 +168,7 @@ class StartTicker(ast.Command):
     options: tuple[ast.Setting, ...] = ()
 
     def __post_init__(self) -> None:
-        _set(self, "databases", tuple(self.databases or ()))
+        _set(self, "databases", tuple(_database_text(x) for x in self.databases or ()))
         _set(self, "options", tuple(self.options or ()))
 
 
@@ -212,7 +220,8 @@ class StartConsumerFrom(ast.Command):
     A Skytools-style config: the section's keys (db, queue_name, handler ...)
     are used as they are, a [pgqd] section starts a ticker.  The name defaults
     to the file's job_name (its base name); the pidfile and log go to the state
-    directory.
+    directory.  The file's connect strings are used as written: a password must
+    be in them, in ~/.pgpass or in PGPASSWORD.
     """
 
     path: str
@@ -220,9 +229,6 @@ class StartConsumerFrom(ast.Command):
 
     def __post_init__(self) -> None:
         _set(self, "path", _token_text(self.path))
-
-
-StartConsumerFrom.__doc__ = _doc(StartConsumerFrom.__doc__ or "")
 
 
 @dataclass(frozen=True, slots=True)
