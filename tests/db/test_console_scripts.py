@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.supervised import stop_all_daemons
+
 HERE = Path(__file__).resolve().parent.parent
 ROOT = HERE.parent
 SCRIPTS = sorted((HERE / "scripts").glob("*.qa"))
@@ -39,10 +41,15 @@ def run_qadmin(dsn: str, *args: str, cwd: Path | None = None, stdin: str | None 
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[s.stem for s in SCRIPTS])
-def test_script(db, script):
-    proc = run_qadmin(
-        db.dsn, "--mask-volatile", "--on-error", "continue", "-f", script.name, cwd=script.parent
-    )
+def test_script(db, script, tmp_path, monkeypatch):
+    # daemons a script starts (daemon.qa) get a private state directory and are stopped
+    state = tmp_path / "state"
+    monkeypatch.setenv("QADMIN_STATE_DIR", str(state))
+    try:
+        args = ("--mask-volatile", "--on-error", "continue", "-f", script.name)
+        proc = run_qadmin(db.dsn, *args, cwd=script.parent)
+    finally:
+        stop_all_daemons(state)
     expected_file = EXPECTED / f"{script.stem}.out"
     if os.environ.get("QADMIN_REGEN") or not expected_file.exists():
         expected_file.write_text(proc.stdout)
