@@ -22,6 +22,7 @@ import psycopg2.extensions
 from lark import Token
 
 from engine import supervisor as sv
+from engine.base import Daemon
 from engine.handlers import BUILTIN_HANDLERS, HANDLER_NAMES
 from qadmin import ast
 from qadmin.catalog import register_names
@@ -306,10 +307,8 @@ def _template_keys(*texts: str) -> list[str]:
     return keys
 
 
-def _daemon_keys(*classes: type) -> tuple[str, ...]:
+def _daemon_keys(*classes: type[Daemon]) -> tuple[str, ...]:
     """Keys of the classes' own templates first, then those every daemon reads."""
-    from engine.base import Daemon
-
     common = _template_keys(Daemon.ini_text())
     own = [k for k in _template_keys(*(c.ini_text() for c in classes)) if k not in common]
     return tuple(k for k in own + common if k not in _NOT_SETTABLE)
@@ -329,7 +328,7 @@ def consumer_keys(handler: str | None = None) -> tuple[str, ...]:
     from engine.consumer import Consumer
 
     if handler in BUILTIN_HANDLERS:
-        classes: list[type] = [BUILTIN_HANDLERS[handler]]
+        classes: list[type[Daemon]] = [BUILTIN_HANDLERS[handler]]
     else:
         classes = [Consumer, *BUILTIN_HANDLERS.values()]
     keys = _daemon_keys(*classes)
