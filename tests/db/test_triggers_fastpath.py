@@ -312,3 +312,46 @@ def test_table_owner_can_attach_triggers(cap):
         == "postgres"
     )
     run(owner, "drop table fo")
+
+
+def test_renamed_table_and_schema_show_their_new_names(cap):
+    cap.execute("create schema fs1")
+    cap.execute("create table fs1.fn (id int primary key)")
+    cap.execute(
+        "create trigger c after insert on fs1.fn for each row execute procedure pgq.jsontriga('q')"
+    )
+    cap.execute("alter table fs1.fn rename to fn2")
+    ev = cap.event("insert into fs1.fn2 values (1)")
+    assert ev[0] == '{"op":"INSERT","table":["fs1","fn2"],"pkey":["id"]}' and ev[2] == "fs1.fn2"
+    # ALTER SCHEMA RENAME regenerates nothing; the generated code notices
+    cap.execute("alter schema fs1 rename to fs2")
+    ev = cap.event("insert into fs2.fn2 values (2)")
+    assert ev[0] == '{"op":"INSERT","table":["fs2","fn2"],"pkey":["id"]}' and ev[2] == "fs2.fn2"
+
+
+def test_ddl_in_replica_role_still_regenerates(cap):
+    cap.execute("create table frp (id int primary key)")
+    cap.execute(
+        "create trigger c after insert on frp for each row execute procedure pgq.logutriga('q')"
+    )
+    cap.execute("alter table frp enable always trigger c")
+    cap.execute("set session_replication_role = 'replica'")
+    cap.execute("alter table frp add column v text")
+    assert cap.event("insert into frp values (1, 'x')")[:2] == ("I:id", "id=1&v=x")
+
+
+def test_failing_code_generation_never_breaks_ddl(cap):
+    cap.execute("create table fz (id int primary key)")
+    cap.execute(
+        "create trigger c after insert on fz for each row execute procedure pgq.logutriga('q')"
+    )
+    assert overload(cap.db, "fz") is not None
+    # break the generator: the DDL must still work, the stale code must go
+    cap.execute("alter function pgq._trg_pkeys(oid, text) rename to _trg_pkeys_hidden")
+    conn = cap.db.connect()
+    notices = conn.notices
+    run(conn, "alter table fz add column v text")
+    assert any(n.startswith("WARNING:  pgq: ") for n in notices), notices
+    assert overload(cap.db, "fz") is None
+    cap.execute("alter function pgq._trg_pkeys_hidden(oid, text) rename to _trg_pkeys")
+    assert cap.event("insert into fz values (1, 'x')")[:2] == ("I:id", "id=1&v=x")
