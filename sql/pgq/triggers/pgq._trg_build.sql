@@ -2,14 +2,16 @@ create or replace function pgq._trg_build(
     i_relid oid, i_kind text, i_args text[], i_fields boolean default false)
 returns text as $$
 -- ----------------------------------------------------------------------
--- Function: pgq._trg_build(3)
+-- Function: pgq._trg_build(4)
 --
 --      Internal: the SQL expression that captures one row change for one
---      kind of trigger with one set of options on one table.  It is the
---      single definition of the event formats: the generated per-table
---      overloads of pgq._trg_event() embed it (fast path, inlined into the
---      trigger's cached plan) and pgq._trg_generic() runs it with EXECUTE
---      (slow path), so both give the same events.
+--      kind of trigger with one set of options on one table: the code of
+--      the fast path.  The generated per-table overloads of
+--      pgq._trg_event() and pgq._trg_fields() embed it, and the planner
+--      inlines them into the trigger's cached plan.  The slow path,
+--      pgq._trg_generic_fields(), follows the same rules at run time with
+--      the same per-type encodings (pgq._trg_columns); tests compare the
+--      two, and both with the original.
 --
 --      The expression uses these parameters:
 --          $1 kind     $2 TG_NARGS   $3 TG_ARGV  $4 TG_OP    $5 TG_WHEN
@@ -66,7 +68,6 @@ declare
     skip_chg    text := '';     -- ignored or magic non-key columns changed
     sep         text;
     fields      text[];
-    ev_type     text[];
     res         text;
     op          text;
     r           integer;
