@@ -355,3 +355,18 @@ def test_failing_code_generation_never_breaks_ddl(cap):
     assert overload(cap.db, "fz") is None
     cap.execute("alter function pgq._trg_pkeys_hidden(oid, text) rename to _trg_pkeys")
     assert cap.event("insert into fz values (1, 'x')")[:2] == ("I:id", "id=1&v=x")
+
+
+def test_wide_table_keeps_the_fast_path(cap):
+    cols = ", ".join(f"c{i} int" for i in range(250))
+    cap.execute(f"create table fwide (id int primary key, {cols})")
+    cap.execute(
+        "create trigger s after insert or update on fwide for each row"
+        " execute procedure pgq.sqltriga('q')"
+    )
+    assert overload(cap.db, "fwide") is not None
+    cap.execute("insert into fwide (id) values (1)")
+    assert cap.event("update fwide set c3 = 3, c200 = 200, c249 = null")[1] == (
+        "c3='3',c200='200' where id='1'"
+    )
+    assert cap.event("update fwide set c249 = c249")[1] == "id='1' where id='1'"

@@ -60,7 +60,8 @@ declare
     magic_sql   text;
     ins_cols    text := '';
     ins_vals    text := '';
-    set_parts   text := '';
+    set_items   text[] := '{}'; -- sqltriga SET: one CASE per logged column
+    set_sql     text;
     first_key   text;
     where_sql   text := '';
     key_chg     text := '';
@@ -125,9 +126,9 @@ begin
             continue;
         else
             keep_chg := keep_chg || ' or ' || snip.changed;
-            set_parts := set_parts || ', case when ' || snip.changed || ' then '
+            set_items := set_items || ('case when ' || snip.changed || ' then '
                 || pg_catalog.quote_literal(pg_catalog.quote_ident(col.name) || '=')
-                || ' || coalesce(' || snip.literal || ', ''NULL'') end';
+                || ' || coalesce(' || snip.literal || ', ''NULL'') end');
         end if;
 
         -- a logged column: urlencoded, JSON and INSERT forms for both rows
@@ -154,6 +155,18 @@ begin
         jsonrow[r] := '''{''' || jsonrow[r] || ' || ''}''';
     end loop;
 
+    -- the changed columns joined with commas; concat_ws() takes at most
+    -- 100 arguments, so wide tables join groups of 90 (empty ones dropped)
+    if pg_catalog.cardinality(set_items) > 0 then
+        select case when pg_catalog.count(*) = 1 then pg_catalog.min(g)
+                    else 'pg_catalog.concat_ws('','', '
+                         || pg_catalog.string_agg('nullif(' || g || ', '''')', ', ' order by k) || ')' end
+          into set_sql
+          from (select k, 'pg_catalog.concat_ws('','', '
+                          || pg_catalog.array_to_string(set_items[k * 90 + 1:k * 90 + 90], ', ') || ')' as g
+                  from pg_catalog.generate_series(0, (pg_catalog.cardinality(set_items) - 1) / 90) k) x;
+    end if;
+
     res := 'case $4';
     foreach op in array array['INSERT', 'UPDATE', 'DELETE'] loop
         r := case when op = 'DELETE' then 2 else 1 end;
@@ -168,9 +181,9 @@ begin
                 fields[2] := pg_catalog.quote_literal('(' || ins_cols || ') values (')
                     || case when ins_vals = '' then '' else ' || ' || ins_vals end || ' || '')''';
             elsif op = 'UPDATE' then
-                fields[2] := case when set_parts = '' then coalesce(first_key, null_key)
-                    else 'coalesce(nullif(pg_catalog.concat_ws('','''
-                         || set_parts || '), ''''), ' || coalesce(first_key, null_key) || ')' end
+                fields[2] := case when set_sql is null then coalesce(first_key, null_key)
+                    else 'coalesce(nullif(' || set_sql || ', ''''), '
+                         || coalesce(first_key, null_key) || ')' end
                     || ' || '' where '''
                     || case when where_sql = '' then '' else ' || ' || where_sql end;
             else
