@@ -187,6 +187,9 @@ def fetch_catalog(conn: psycopg2.extensions.connection) -> Catalog:
             cur.execute(NODES_SQL)
             nodes = [r[0] for r in cur.fetchall()]
         extra: dict[str, list[str]] = {}
+        from qadmin.commands.registry import load_handlers
+
+        load_handlers()  # the command families register their fetchers on import
         for kind, fetch in _NAME_FETCHERS.items():
             try:
                 extra[kind] = list(fetch(cur))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -123,7 +124,9 @@ class Registered:
 
 
 REGISTRY: dict[type[ast.Command], Registered] = {}
-_loaded = False
+# new -> loading -> done; the catalog refresh thread may ask while the shell loads
+_load_state = "new"
+_load_lock = threading.RLock()
 
 
 def command(
@@ -145,16 +148,24 @@ def command(
 
 
 def load_handlers() -> None:
-    """Import every module of qadmin.commands, so each registers its handlers."""
-    global _loaded
-    if _loaded:
-        return
-    import qadmin.commands as pkg
+    """Import every module of qadmin.commands, so each registers its handlers.
 
-    _loaded = True
-    for mod in pkgutil.iter_modules(pkg.__path__):
-        if mod.name != "registry":
-            importlib.import_module(f"qadmin.commands.{mod.name}")
+    Another thread waits until all are loaded (their name fetchers too); the
+    loading thread itself may call this again while it imports.
+    """
+    global _load_state
+    if _load_state == "done":
+        return
+    with _load_lock:
+        if _load_state != "new":
+            return
+        import qadmin.commands as pkg
+
+        _load_state = "loading"
+        for mod in pkgutil.iter_modules(pkg.__path__):
+            if mod.name != "registry":
+                importlib.import_module(f"qadmin.commands.{mod.name}")
+        _load_state = "done"
 
 
 def dispatch(ctx: Context, cmd: ast.Command) -> Result:

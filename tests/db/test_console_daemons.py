@@ -7,6 +7,8 @@ import io
 import json
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,12 +16,15 @@ import psycopg2
 import pytest
 
 from engine.base import pid_alive
+from engine.handlers import HANDLER_NAMES
 from qadmin.commands.registry import CommandError, Context, Result, Settings, dispatch
 from qadmin.parser import parse_one
 from qadmin.runner import Runner
 from tests.db.daemon_util import wait_for
 from tests.db.test_console_scripts import run_qadmin
 from tests.supervised import daemon_pids, stop_all_daemons
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -265,3 +270,27 @@ def test_a_password_typed_at_connect_does_not_reach_daemons(db, state_dir, passw
     finally:
         stop_all_daemons(state_dir)
         conn.close()
+
+
+def test_the_first_catalog_has_the_daemon_names_even_before_the_shell_loads_commands(db, state_dir):
+    # the console's refresh thread may fetch before anything imported the command modules
+    code = (
+        "import json, sys, psycopg2\n"
+        "from qadmin.catalog import fetch_catalog\n"
+        "conn = psycopg2.connect(sys.argv[1])\n"
+        "print(json.dumps({k: list(v) for k, v in fetch_catalog(conn).extra.items()}))\n"
+    )
+    state_dir.mkdir()
+    (state_dir / "old_job.json").write_text("{}")
+    proc = subprocess.run(
+        [sys.executable, "-c", code, db.dsn],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=True,
+    )
+    extra = json.loads(proc.stdout)
+    assert extra["daemon"] == ["old_job"]
+    assert extra["handler"] == list(HANDLER_NAMES)
+    assert "ticker_period" in extra["ticker_key"] and "pgq_keep_lag" in extra["consumer_key"]
