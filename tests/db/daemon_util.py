@@ -37,6 +37,18 @@ def daemon_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+#: every Proc started in this process, so a failing test leaves no daemon behind
+STARTED: list[Proc] = []
+
+
+def reap_started() -> None:
+    """Kill every Proc that is still running (called after each test)."""
+    while STARTED:
+        proc = STARTED.pop()
+        if proc.alive():
+            proc.kill()
+
+
 class Proc:
     """A daemon subprocess whose stderr/stdout go to a log file."""
 
@@ -58,6 +70,7 @@ class Proc:
                 cwd=str(PROJECT_ROOT),
                 env=daemon_env(env),
             )
+        STARTED.append(self)
 
     @property
     def pid(self) -> int:

@@ -205,7 +205,7 @@ def test_kill9_consumers_at_random_points(db, db2, tmp_path):
         tk.stop()
 
 
-def test_server_restart_under_ticker_and_consumer(cluster_factory, tmp_path):
+def test_server_restart_under_ticker_and_consumer(cluster_factory, tmp_path, daemon_state):
     cluster = cluster_factory()
     dsn = cluster.dsn("postgres")
     conn = psycopg2.connect(dsn)
@@ -214,7 +214,7 @@ def test_server_restart_under_ticker_and_consumer(cluster_factory, tmp_path):
     cur.execute("select pgq.create_queue('q1')")
     cur.execute("select pgq.set_queue_config('q1', 'ticker_max_lag', '0.2')")
     cur.execute("create table evs (ev_id bigint, ev_data text)")
-    sv = Supervisor(tmp_path / "state")
+    sv = Supervisor(daemon_state)
     sv.start_ticker(
         "tk",
         databases=["postgres"],
@@ -270,11 +270,11 @@ def test_server_restart_under_ticker_and_consumer(cluster_factory, tmp_path):
         sv.stop("ALL", now=True)
 
 
-def test_failing_event_goes_to_retry_and_shows_in_status(db, tmp_path):
+def test_failing_event_goes_to_retry_and_shows_in_status(db, tmp_path, daemon_state):
     db.execute("select pgq.create_queue('q1')")
     db.execute("select pgq.set_queue_config('q1', 'notify', 'true')")
     db.execute("create table good (ev_id bigint, ev_data text)")
-    sv = Supervisor(tmp_path / "state")
+    sv = Supervisor(daemon_state)
     sv.start_ticker(
         "tk",
         databases=[db.name],

@@ -23,9 +23,9 @@ from tests.db.daemon_util import PROJECT_ROOT, base_connstr, daemon_env, wait_fo
 from tests.pgqtools import tick
 
 
-def test_start_status_reload_kill_restart_stop(db, tmp_path):
+def test_start_status_reload_kill_restart_stop(db, tmp_path, daemon_state):
     db.execute("select pgq.create_queue('q1')")
-    sv = Supervisor(tmp_path / "state")
+    sv = Supervisor(daemon_state)
     tk = sv.start_ticker("tk", databases=[db.name], base_connstr=base_connstr(db.dsn))
     assert (tk.name, tk.kind, tk.state) == ("tk", "ticker", "running")
     c1 = sv.start_consumer("c1", "q1", "print", {"loop_delay": 0.2}, db=db.dsn)
@@ -81,17 +81,17 @@ def test_start_status_reload_kill_restart_stop(db, tmp_path):
     assert sv.names() == ["tk"]
 
 
-def test_start_failure_is_reported_with_the_daemons_message(db, tmp_path):
-    sv = Supervisor(tmp_path / "state")
+def test_start_failure_is_reported_with_the_daemons_message(db, tmp_path, daemon_state):
+    sv = Supervisor(daemon_state)
     with pytest.raises(SupervisorError, match=r"exited at start \(status 1\)[\s\S]*'command'"):
         sv.start_consumer("x", "q1", "exec", db=db.dsn)
     assert sv.info("x").state == "stopped"
 
 
-def test_stop_now_does_not_wait_for_the_batch(db, tmp_path):
+def test_stop_now_does_not_wait_for_the_batch(db, tmp_path, daemon_state):
     db.execute("select pgq.create_queue('q1')")
     db.execute("select pgq.register_consumer('q1', 'slow')")
-    sv = Supervisor(tmp_path / "state")
+    sv = Supervisor(daemon_state)
     sv.start_consumer("slow", "q1", "exec", {"command": "sleep 30"}, db=db.dsn)
     with db.conn.cursor() as cur:
         cur.execute("select pgq.insert_event('q1', 't', 'x')")
