@@ -619,3 +619,18 @@ def test_queue_with_insert_disabled(cap):
     with pytest.raises(psycopg2.Error, match="Insert into queue disallowed"):
         cap.execute("insert into tqd values (1)")
     assert cap.execute("select count(*) from tqd") == [(0,)]
+
+
+def test_alter_table_then_capture(cap):
+    cap.execute("create table tal (id int primary key, a text, b int)")
+    triggers(cap, "tal", kinds=("logutriga", "jsontriga"))
+    cap.execute("insert into tal values (1, 'x', 1)")
+    cap.execute("alter table tal drop column a")
+    cap.execute("alter table tal add column c text")
+    cap.execute('alter table tal rename column b to "B"')
+    cap.check_path("tal")
+    ev = by_kind(cap.events("insert into tal values (2, 3, 'c c')"))
+    assert ev["logu"][:2] == ("I:id", "id=2&B=3&c=c+c")
+    assert ev["json"][1] == '{"id":2,"B":3,"c":"c c"}'
+    ev = by_kind(cap.events("update tal set c = 'new' where id = 1"))
+    assert ev["logu"][:2] == ("U:id", "id=1&B=1&c=new")
