@@ -41,6 +41,8 @@ def test_reinstall_keeps_queues_consumers_and_events(db):
 def test_upgrade_from_older_structure(db):
     """An install that lacks newer columns and constraints gets them, data kept."""
     db.execute("select pgq.create_queue('q1')")
+    db.execute("drop trigger queue_state_reset on pgq.queue")
+    db.execute("drop trigger queue_code_refresh on pgq.queue")
     db.execute("alter table pgq.queue drop column queue_notify")
     db.execute("alter table pgq.queue drop column queue_per_tx_limit")
     db.execute("alter table pgq.retry_queue alter column ev_txid set not null")

@@ -467,3 +467,59 @@ def test_ticks_of_one_queue_are_serialised(q1):
         sc.execute("select pgq.tick_queue('q1')")
     first.commit()
     sc.execute("select pgq.tick_queue('q1')")
+
+
+def test_insert_code_follows_queue_changes(q1):
+    """The generated insert code knows every queue; it follows creation, renaming,
+    dropping and direct UPDATEs of pgq.queue, also in replica role."""
+    db = q1
+    db.execute("select pgq.insert_event('q1', 't', 'a')")
+    conn = db.connect(autocommit=False)
+    cur = conn.cursor()
+    cur.execute("set session_replication_role = replica")
+    cur.execute("select pgq.create_queue('made in replica role')")
+    conn.commit()
+    code = db.scalar(
+        "select prosrc from pg_proc where oid = 'pgq.insert_event(text, text, text)'::regprocedure"
+    )
+    assert "'made in replica role'" in code
+    db.execute("update pgq.queue set queue_name = 'q1 renamed' where queue_name = 'q1'")
+    db.execute("select pgq.insert_event('q1 renamed', 't', 'b')")
+    with pytest.raises(psycopg2.Error, match="No such event queue: q1"):
+        db.execute("select pgq.insert_event('q1', 't', 'c')")
+    # a direct update of a setting applies to the next transaction
+    db.execute("update pgq.queue set queue_disable_insert = true where queue_name = 'q1 renamed'")
+    with pytest.raises(psycopg2.Error, match="Insert into queue disallowed"):
+        db.execute("select pgq.insert_event('q1 renamed', 't', 'd')")
+
+
+def test_insert_state_is_read_once_per_transaction(q1):
+    """Like a REPEATABLE READ producer of the original: a transaction that started
+    filling a table goes on with it after a rotation, and the rotation keeps it."""
+    db = q1
+    cur = db.conn.cursor()
+    db.execute("select pgq.register_consumer('q1', 'c1')")
+    tick(cur, "q1")
+    consume_all(cur, "q1", "c1")
+    producer = db.connect(autocommit=False)
+    pc = producer.cursor()
+    pc.execute("select pgq.insert_event('q1', 't', 'before')")
+    db.execute("update pgq.queue set queue_switch_time = now() - interval '3 hours'")
+    db.execute("select pgq.maint_rotate_tables_step1('q1')")
+    db.execute("select pgq.maint_rotate_tables_step2()")
+    assert db.scalar("select queue_cur_table from pgq.queue") == 1
+    pc.execute("select pgq.insert_event('q1', 't', 'after rotation, same transaction')")
+    producer.commit()
+    pc.execute("select pgq.insert_event('q1', 't', 'next transaction')")
+    producer.commit()
+    qid = db.scalar("select queue_id from pgq.queue")
+    assert db.scalar(f"select count(*) from pgq.event_{qid}_0") == 2
+    assert db.scalar(f"select count(*) from pgq.event_{qid}_1") == 1
+    # a second rotation must wait: the consumer has not read past the first one
+    db.execute("update pgq.queue set queue_switch_time = now() - interval '3 hours'")
+    db.execute("select pgq.maint_rotate_tables_step1('q1')")
+    assert db.scalar("select queue_cur_table from pgq.queue") == 1
+    tick(cur, "q1")
+    assert [e[2] for e in consume_all(cur, "q1", "c1")] == [
+        "before", "after rotation, same transaction", "next transaction"
+    ]  # fmt: skip

@@ -1,17 +1,91 @@
+create or replace function pgq._insert_state(i_queue_id integer)
+returns integer as $$
+-- ----------------------------------------------------------------------
+-- Function: pgq._insert_state(1)
+--
+--      Internal: what the insert code needs to know about a queue, read
+--      once per transaction and remembered in a transaction-local
+--      setting (pgq.q<id>): the current table number plus flags
+--      2^20 = disable_insert, 2^21 = notify, 2^22 = per_tx_limit.
+--
+--      Reading it once per transaction is what a REPEATABLE READ producer
+--      of the original does: a transaction that inserted before a
+--      rotation goes on filling the previous table, and rotation keeps
+--      that table (step 2 waits for a later transaction id), so no event
+--      is lost.  Changes of the queue row reset the memo of the changing
+--      session (pgq._queue_changed).
+--
+-- Parameters:
+--      i_queue_id - queue id
+--
+-- Returns:
+--      State code; raises if the queue is gone.
+-- ----------------------------------------------------------------------
+declare
+    c   integer;
+begin
+    select q.queue_cur_table
+           + case when q.queue_disable_insert then 1048576 else 0 end
+           + case when q.queue_notify then 2097152 else 0 end
+           + case when q.queue_per_tx_limit is not null then 4194304 else 0 end
+      into c
+      from pgq.queue q
+     where q.queue_id = i_queue_id;
+    if not found then
+        raise exception 'No such event queue: id %', i_queue_id;
+    end if;
+    perform pg_catalog.set_config('pgq.q' || i_queue_id::text, c::text, true);
+    return c;
+end;
+$$ language plpgsql;
+
+create or replace function pgq._insert_checks(i_queue_id integer, i_queue_name text, i_state integer)
+returns void as $$
+-- ----------------------------------------------------------------------
+-- Function: pgq._insert_checks(3)
+--
+--      Internal: the rare parts of an insert, for queues whose state code
+--      has flags: refuse when insert is disabled (unless in replica
+--      role), count against per_tx_limit, send NOTIFY pgq_insert.
+-- ----------------------------------------------------------------------
+declare
+    v_limit integer;
+begin
+    if i_state & 1048576 <> 0
+       and pg_catalog.current_setting('session_replication_role') <> 'replica'
+    then
+        raise exception 'Insert into queue disallowed'
+            using detail = 'queue "' || i_queue_name || '" has disable_insert set';
+    end if;
+    if i_state & 4194304 <> 0 then
+        select queue_per_tx_limit into v_limit from pgq.queue where queue_id = i_queue_id;
+        if v_limit is not null then
+            perform pgq._count_tx_events(i_queue_id, i_queue_name, v_limit, 1);
+        end if;
+    end if;
+    if i_state & 2097152 <> 0 then
+        -- delivered once per transaction: NOTIFY folds duplicates
+        perform pg_catalog.pg_notify('pgq_insert', i_queue_name);
+    end if;
+end;
+$$ language plpgsql;
+
 create or replace function pgq._insert_code_tree(i_queues pgq.queue[], i_values text[])
 returns text as $$
 -- ----------------------------------------------------------------------
 -- Function: pgq._insert_code_tree(2)
 --
---      Internal: PL/pgSQL text that inserts one event into the current
---      data table of queue qid, as a binary search tree over queue ids
---      with a static INSERT per data table, so every statement keeps a
---      cached plan.  Queues missing from the tree fall to the caller's
---      ELSE branch.  No RETURNING: writers need no SELECT privilege on
+--      Internal: PL/pgSQL text that inserts one event into queue $1: a
+--      binary search over queue names (byte order) down to a branch per
+--      queue with its id, sequence and a static INSERT per data table as
+--      constants, so there is no lookup of the queue row beyond the
+--      first insert of a transaction and every statement keeps a cached
+--      plan.  Queues missing from the tree fall through to the caller's
+--      generic code.  No RETURNING: writers need no SELECT privilege on
 --      event tables.
 --
 -- Parameters:
---      i_queues - queues sorted by queue_id
+--      i_queues - queues sorted by queue_name collate "C"
 --      i_values - expressions for ev_id (NULL: next from the sequence),
 --                 ev_time, ev_owner, ev_retry, ev_type, ev_data,
 --                 ev_extra1 .. ev_extra4
@@ -24,7 +98,7 @@ declare
     mid     integer;
     q       pgq.queue;
     code    text := '';
-    kw      text := 'if';
+    memo    text;
     id_expr text;
 begin
     if n = 0 then
@@ -32,32 +106,44 @@ begin
     end if;
     if n > 4 then
         mid := (n + 1) / 2;
-        return 'if qid <= ' || i_queues[mid].queue_id || ' then '
+        return E'\nif $1 collate "C" <= ' || quote_literal(i_queues[mid].queue_name) || ' then '
             || pgq._insert_code_tree(i_queues[1:mid], i_values) || E'\n'
             || 'else ' || pgq._insert_code_tree(i_queues[mid + 1:n], i_values) || E'\n'
             || 'end if;';
     end if;
     foreach q in array i_queues loop
-        code := code || E'\n' || kw || ' qid = ' || q.queue_id || ' then';
-        kw := 'elsif';
+        memo := quote_literal('pgq.q' || q.queue_id::text);
         id_expr := 'nextval(' || quote_literal(pgq.quote_fqname(q.queue_event_seq))
             || '::regclass)';
         if i_values[1] <> 'null' then
             id_expr := 'coalesce(' || i_values[1] || ', ' || id_expr || ')';
         end if;
+        code := code || E'\nif $1 = ' || quote_literal(q.queue_name) || ' then'
+            || E'\n    m := pg_catalog.current_setting(' || memo || ', true);'
+            || E'\n    if m is null or m = '''' then'
+            || E'\n        c := pgq._insert_state(' || q.queue_id || ');'
+            || E'\n    else'
+            || E'\n        c := m::integer;'
+            || E'\n    end if;'
+            || E'\n    if c >= 1048576 then'
+            || E'\n        perform pgq._insert_checks(' || q.queue_id || ', $1, c);'
+            || E'\n        c := c & 1048575;'
+            || E'\n    end if;'
+            || E'\n    res := ' || id_expr || ';';
         for i in 0 .. q.queue_ntables - 1 loop
             code := code || E'\n    ' || case when i = 0 then 'if' else 'elsif' end
-                || ' qtbl = ' || i || ' then'
-                || E'\n        res := ' || id_expr || ';'
+                || ' c = ' || i || ' then'
                 || E'\n        insert into ' || pgq.quote_fqname(q.queue_data_pfx || '_' || i)
                 || ' (ev_id, ev_time, ev_owner, ev_retry, ev_type, ev_data,'
                 || ' ev_extra1, ev_extra2, ev_extra3, ev_extra4)'
                 || E'\n        values (res, ' || array_to_string(i_values[2:10], ', ') || ');';
         end loop;
-        code := code || E'\n    else raise exception ''PgQ corruption: queue % has no table %'', $1, qtbl;'
-            || E'\n    end if;';
+        code := code || E'\n    else raise exception ''PgQ corruption: queue % has no table %'', $1, c;'
+            || E'\n    end if;'
+            || E'\n    return res;'
+            || E'\nend if;';
     end loop;
-    return code || E'\nelse\n    qid := null;\nend if;';
+    return code;
 end;
 $$ language plpgsql immutable;
 
@@ -67,23 +153,20 @@ returns text as $$
 -- ----------------------------------------------------------------------
 -- Function: pgq._insert_function_sql(4)
 --
---      Internal: CREATE OR REPLACE text for one insert function: queue
---      lookup and checks, then the static insert tree.
+--      Internal: CREATE OR REPLACE text for one insert function: the
+--      static insert tree, then generic code for queues the tree does
+--      not know (created by a transaction that committed after this
+--      session compiled the code).
 --
 -- Parameters:
---      i_queues    - queues sorted by queue_id
+--      i_queues    - queues sorted by queue_name collate "C"
 --      i_signature - function name and parameters
 --      i_doc       - header comment lines
 --      i_values    - column expressions, see pgq._insert_code_tree()
 -- ----------------------------------------------------------------------
 declare
-    tree    text;
     id_expr text;
 begin
-    tree := pgq._insert_code_tree(i_queues, i_values);
-    if tree = '' then
-        tree := 'qid := null;';
-    end if;
     id_expr := 'nextval(pgq.quote_fqname(qseq)::regclass)';
     if i_values[1] <> 'null' then
         id_expr := 'coalesce(' || i_values[1] || ', ' || id_expr || ')';
@@ -91,52 +174,39 @@ begin
     return 'create or replace function ' || i_signature || E'\nreturns bigint as $body$\n'
         || i_doc || $fn$
 --
---      Generated by pgq._refresh_insert_code() when queues are created or
---      dropped: the tree below holds a static INSERT for every data table
---      of every queue.  With the queue's notify setting on, sends NOTIFY
---      pgq_insert (payload: the queue name), once per transaction.
+--      Generated by pgq._refresh_insert_code() whenever queues are
+--      created, dropped or renamed: the tree below holds a static INSERT
+--      for every data table of every queue.  With the queue's notify
+--      setting on, sends NOTIFY pgq_insert (payload: the queue name),
+--      once per transaction.
 -- ----------------------------------------------------------------------
 #variable_conflict use_column
 declare
+    c           integer;
+    m           text;
     qid         integer;
-    qtbl        integer;
-    qdisable    boolean;
-    qlimit      integer;
-    qnotify     boolean;
     qpfx        text;
     qseq        text;
     res         int8;
 begin
-    select q.queue_id, q.queue_cur_table, q.queue_disable_insert, q.queue_per_tx_limit,
-           q.queue_notify
-      into qid, qtbl, qdisable, qlimit, qnotify
+$fn$ || pgq._insert_code_tree(i_queues, i_values) || $fn$
+    -- a queue this code does not know yet: look it up
+    select q.queue_id, q.queue_data_pfx, q.queue_event_seq into qid, qpfx, qseq
       from pgq.queue q where q.queue_name = $1;
     if not found then
         raise exception 'No such event queue: %', $1;
     end if;
-    if qdisable and pg_catalog.current_setting('session_replication_role') <> 'replica' then
-        raise exception 'Insert into queue disallowed'
-            using detail = 'queue "' || $1 || '" has disable_insert set';
+    c := pgq._insert_state(qid);
+    if c >= 1048576 then
+        perform pgq._insert_checks(qid, $1, c);
+        c := c & 1048575;
     end if;
-    if qlimit is not null then
-        perform pgq._count_tx_events(qid, $1, qlimit, 1);
-    end if;
-    if qnotify then
-        -- delivered once per transaction: NOTIFY folds duplicates
-        perform pg_catalog.pg_notify('pgq_insert', $1);
-    end if;
-$fn$ || tree || $fn$
-    if qid is null then
-        -- queue created after this code was generated
-        select q.queue_data_pfx, q.queue_event_seq into qpfx, qseq
-          from pgq.queue q where q.queue_name = $1;
-        res := $fn$ || id_expr || $fn$;
-        execute 'insert into ' || pgq.quote_fqname(qpfx || '_' || qtbl)
-            || ' (ev_id, ev_time, ev_owner, ev_retry, ev_type, ev_data,'
-            || ' ev_extra1, ev_extra2, ev_extra3, ev_extra4)'
-            || ' values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)'
-            using res, $fn$ || array_to_string(i_values[2:10], ', ') || $fn$;
-    end if;
+    res := $fn$ || id_expr || $fn$;
+    execute 'insert into ' || pgq.quote_fqname(qpfx || '_' || c)
+        || ' (ev_id, ev_time, ev_owner, ev_retry, ev_type, ev_data,'
+        || ' ev_extra1, ev_extra2, ev_extra3, ev_extra4)'
+        || ' values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)'
+        using res, $fn$ || array_to_string(i_values[2:10], ', ') || $fn$;
     return res;
 end;
 $body$ language plpgsql;
@@ -152,11 +222,11 @@ returns void as $$
 --      Internal: regenerate the insert functions, insert_event_raw(11)
 --      and insert_event(3) and (7), with a static INSERT for every data
 --      table of every queue.  Static SQL keeps a cached plan per table,
---      twice as fast as EXECUTE, and generating each function whole
---      saves the call from one to the other (the difference is a tenth
---      of the cost of an event).  Called when queues are created or
---      dropped and by the installer; rotation needs no regeneration
---      because the current table is chosen at run time.
+--      twice as fast as EXECUTE, knowing the queues in the code saves
+--      the lookup of the queue row on every insert, and generating each
+--      function whole saves a call from one to the other.  Run by the
+--      trigger on pgq.queue when queues come, go or change names, and by
+--      the installer.
 -- ----------------------------------------------------------------------
 declare
     queues  pgq.queue[];
@@ -164,7 +234,7 @@ begin
     -- one regeneration at a time: concurrent CREATE OR REPLACE would fail
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgq._refresh_insert_code'));
 
-    queues := array(select q from pgq.queue q order by q.queue_id);
+    queues := array(select q from pgq.queue q order by q.queue_name collate "C");
 
     execute pgq._insert_function_sql(queues, $sig$pgq.insert_event_raw(
     queue_name text, ev_id bigint, ev_time timestamptz,
@@ -220,5 +290,26 @@ begin
 -- Returns:
 --      Event id.$doc$,
         array['null', 'now()', 'null', 'null', '$2', '$3', '$4', '$5', '$6', '$7']);
+end;
+$$ language plpgsql security definer set search_path = pg_catalog, pg_temp;
+
+create or replace function pgq._queue_changed()
+returns trigger as $$
+-- ----------------------------------------------------------------------
+-- Function: pgq._queue_changed(0)
+--
+--      Internal: statement trigger on pgq.queue.  Queues that come, go
+--      or change names regenerate the insert code; a change of the
+--      current table or of an insert setting forgets this session's
+--      per-transaction insert state, so its next insert reads it again.
+--      (Other sessions read it at their next transaction.)
+-- ----------------------------------------------------------------------
+begin
+    if TG_ARGV[0] = 'code' then
+        perform pgq._refresh_insert_code();
+    end if;
+    perform pg_catalog.set_config('pgq.q' || q.queue_id::text, '', true)
+       from pgq.queue q;
+    return null;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;

@@ -77,8 +77,6 @@ begin
 
     perform pgq.tune_storage(i_queue_name);
 
-    perform pgq._refresh_insert_code();
-
     return 1;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;

@@ -63,8 +63,6 @@ begin
     -- delete event
     delete from pgq.queue where queue_name = x_queue_name;
 
-    perform pgq._refresh_insert_code();
-
     return 1;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;

@@ -59,6 +59,8 @@ grant execute on function
                          text, text, text, text, text, text),
     pgq.insert_event_bulk(text, text[], text[], text[], text[], text[], text[]),
     pgq._count_tx_events(integer, text, integer, integer),
+    pgq._insert_state(integer),
+    pgq._insert_checks(integer, text, integer),
     pgq.current_event_table(text)
 to pgq_writer;
 

@@ -36,6 +36,7 @@ select pgq.upgrade_schema();
 \ir ../functions/pgq.insert_event_bulk.sql
 \ir ../functions/pgq.current_event_table.sql
 select pgq._refresh_insert_code();  -- generates pgq.insert_event_raw() and insert_event()
+\ir triggers.sql
 
 -- ticking
 \ir ../functions/pgq.ticker.sql

@@ -1,0 +1,23 @@
+-- ----------------------------------------------------------------------
+-- Section: triggers on PgQ's own tables
+--
+--     The insert functions are generated from pgq.queue; these keep them
+--     in step with every change of it, including direct UPDATEs by admin
+--     tools and changes made in replica role (hence ENABLE ALWAYS).
+-- ----------------------------------------------------------------------
+
+drop trigger if exists queue_code_refresh on pgq.queue;
+create trigger queue_code_refresh
+    after insert or delete or update of queue_name, queue_ntables,
+                                        queue_data_pfx, queue_event_seq
+    on pgq.queue
+    for each statement execute function pgq._queue_changed('code');
+alter table pgq.queue enable always trigger queue_code_refresh;
+
+drop trigger if exists queue_state_reset on pgq.queue;
+create trigger queue_state_reset
+    after update of queue_cur_table, queue_disable_insert, queue_notify,
+                    queue_per_tx_limit
+    on pgq.queue
+    for each statement execute function pgq._queue_changed('state');
+alter table pgq.queue enable always trigger queue_state_reset;
