@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from typing import ClassVar
 
 from lark import ast_utils
 
@@ -65,6 +66,9 @@ class _Node(ast_utils.Ast):
 
 class Command(_Node):
     """Base of every statement; concrete subclasses each have one handler."""
+
+    #: whether WATCH may repeat it (families set False for commands that act once)
+    watchable: ClassVar[bool] = True
 
 
 def node_classes() -> list[type]:

@@ -16,7 +16,7 @@ import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg2.extensions
 from lark import Token
@@ -164,6 +164,8 @@ class StartTicker(ast.Command):
     Example: start ticker for orders_db, billing_db with ticker_period=0.5;
     """
 
+    watchable: ClassVar[bool] = False
+
     name: str | None
     databases: tuple[str, ...] = ()
     options: tuple[ast.Setting, ...] = ()
@@ -200,6 +202,8 @@ class StartConsumer(ast.Command):
     Example: start consumer audit on orders using table_dispatcher with table='public.audit';
     """  # noqa: E501 - the syntax line is the help text
 
+    watchable: ClassVar[bool] = False
+
     consumer: str
     queue: str
     handler: str
@@ -225,6 +229,8 @@ class StartConsumerFrom(ast.Command):
     be in them, in ~/.pgpass or in PGPASSWORD.
     """
 
+    watchable: ClassVar[bool] = False
+
     path: str
     daemon: str | None = None
 
@@ -241,6 +247,8 @@ class StopDaemon(ast.Command):
     running.
     """
 
+    watchable: ClassVar[bool] = False
+
     target: str | ast.All
     now: bool = False
 
@@ -252,12 +260,16 @@ class StopDaemon(ast.Command):
 class RestartDaemon(ast.Command):
     """Stop a daemon (after its round) and start it again as it was: restart <name>;"""
 
+    watchable: ClassVar[bool] = False
+
     daemon: str
 
 
 @dataclass(frozen=True, slots=True)
 class ReloadDaemon(ast.Command):
     """Make a daemon re-read its config (SIGHUP): reload <name>;"""
+
+    watchable: ClassVar[bool] = False
 
     daemon: str
 

@@ -205,7 +205,7 @@ def refresh(ctx: Context, cmd: ast.Refresh) -> Result:
 
 @command(ast.Watch)
 def watch(ctx: Context, cmd: ast.Watch) -> Result:
-    if isinstance(cmd.command, _NOT_WATCHABLE):
+    if isinstance(cmd.command, _NOT_WATCHABLE) or not cmd.command.watchable:
         raise CommandError("WATCH repeats SHOW commands and SQL queries only")
     if cmd.seconds is not None and cmd.seconds <= 0:
         raise CommandError("WATCH needs a positive number of seconds")

@@ -136,6 +136,8 @@ def test_watch_repeats_until_interrupted(db):
     assert out.getvalue().count("answer") == 3
     outcome = runner.run_text("watch drop queue q;")
     assert outcome.errors == 1
+    for once in ("start ticker", "stop all", "restart t", "reload t"):
+        assert runner.run_text(f"watch {once};").errors == 1, once
 
 
 def test_watch_needs_positive_interval(db):
