@@ -49,7 +49,7 @@ from psycopg2 import sql
 
 from engine.base import KILL_HOOKS, Daemon, UsageError, kill_point
 from engine.config import Config, ConfigError
-from engine.db import describe_error
+from engine.db import describe_error, func_call
 
 __all__ = [
     "EVENT_FIELDS",
@@ -435,35 +435,25 @@ queue_name = myqueue
     def run_command(self) -> int | None:
         if not (self.args.register or self.args.unregister):
             return None
+        register = bool(self.args.register)
+        verb = "register" if register else "unregister"
+        if self.coop:
+            func = f"pgq_coop.{verb}_subconsumer"
+            args: tuple[Any, ...] = (self.queue_name, self.consumer_name, self.subconsumer_name)
+            if not register:
+                args += (0,)  # refuse while the subconsumer has a batch open
+        else:
+            func = f"pgq.{verb}_consumer"
+            args = (self.queue_name, self.consumer_name)
         conn = _connect(self.db_connstr, f"{self.job_name} consumer")
         try:
             with conn.cursor() as cur:
-                if self.args.register:
-                    if self.coop:
-                        cur.execute(
-                            "select pgq_coop.register_subconsumer(%s, %s, %s)",
-                            (self.queue_name, self.consumer_name, self.subconsumer_name),
-                        )
-                    else:
-                        cur.execute(
-                            "select pgq.register_consumer(%s, %s)",
-                            (self.queue_name, self.consumer_name),
-                        )
-                    done = cur.fetchone()[0]
-                    what = "registered" if done else "was registered already"
-                else:
-                    if self.coop:
-                        cur.execute(
-                            "select pgq_coop.unregister_subconsumer(%s, %s, %s, 0)",
-                            (self.queue_name, self.consumer_name, self.subconsumer_name),
-                        )
-                    else:
-                        cur.execute(
-                            "select pgq.unregister_consumer(%s, %s)",
-                            (self.queue_name, self.consumer_name),
-                        )
-                    done = cur.fetchone()[0]
-                    what = "unregistered" if done else "was not registered"
+                cur.execute(func_call(func, len(args)), args)
+                done = cur.fetchone()[0]
+            if register:
+                what = "registered" if done else "was registered already"
+            else:
+                what = "unregistered" if done else "was not registered"
             conn.commit()
         except psycopg2.Error as e:
             log.error("%s", describe_error(e))

@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.base import pid_alive
+
 __all__ = [
     "BINDIR_ENV",
     "Cluster",
@@ -260,7 +262,7 @@ class Cluster:
 
     def is_running(self) -> bool:
         pid = self.postmaster_pid()
-        return pid is not None and _alive(pid)
+        return pid is not None and pid_alive(pid)
 
     def destroy(self) -> None:
         """Stop the server (immediately) and remove every file of the cluster."""
@@ -395,17 +397,6 @@ def _exists(pid: int) -> bool:
         if done == pid:
             return False
     return True
-
-
-def _alive(pid: int) -> bool:
-    """True while the pid runs (a zombie does not count)."""
-    if not _exists(pid):
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _children(pid: int) -> list[int]:

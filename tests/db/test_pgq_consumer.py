@@ -176,7 +176,6 @@ def test_register_consumer_at_repositions(q1):
     tick(cur, "q1")
     assert [e[2] for e in consume_all(cur, "q1", "c1")] == ["1", "2"]
     # rewind to tick 1: everything again; the open batch is dropped
-    bid = None
     assert db.scalar("select pgq.register_consumer_at('q1', 'c1', 1)") == 0
     assert [e[2] for e in consume_all(cur, "q1", "c1")] == ["1", "2"]
     # a new consumer registered at t2 sees only what came after

@@ -24,16 +24,14 @@ returns integer as $$
 --      Number of queues that got a new tick.
 --
 -- Tables directly manipulated:
---      insert - pgq.tick
+--      insert - pgq.tick (through pgq.tick_queue)
 -- ----------------------------------------------------------------------
 declare
     q           record;
-    last_xmin   bigint;
     n           integer := 0;
 begin
     for q in
-        select queue_id, queue_name, queue_tick_seq,
-               pgq._event_seq_position(queue_event_seq) as event_seq
+        select queue_name
           from pgq.queue
          where queue_name = any (i_queue_names)
            and not queue_external_ticker
@@ -41,20 +39,8 @@ begin
          order by queue_name
            for update
     loop
-        select txid_snapshot_xmin(tick_snapshot)
-          into last_xmin
-          from pgq.tick
-         where tick_queue = q.queue_id
-         order by tick_queue desc, tick_id desc
-         limit 1;
-        if found and last_xmin > txid_current() then
-            raise exception 'Invalid PgQ state: old xmin=%, cur txid=%',
-                            last_xmin, txid_current();
-        end if;
-
-        insert into pgq.tick (tick_queue, tick_id, tick_event_seq)
-            values (q.queue_id, nextval(q.queue_tick_seq::regclass), q.event_seq);
-        perform pg_catalog.pg_notify('pgq_tick', q.queue_name);
+        -- the same tick an administrator's TICK makes: checks, insert, notify
+        perform pgq.tick_queue(q.queue_name);
         n := n + 1;
     end loop;
     return n;
