@@ -76,21 +76,23 @@ class ModuleReport:
 
 
 def sql_root() -> Path:
-    """Directory that holds the module folders (sql/ in a checkout, engine/sql installed)."""
+    """Directory that holds the module folders (sql/ in a checkout, engine/sql installed).
+
+    The checkout beside this file wins over the installed package data, so a second
+    work tree (PYTHONPATH=tree) installs its own SQL, not that of the editable install.
+    """
+    for here in (
+        Path(__file__).resolve().parent.parent / "sql",
+        Path(__file__).resolve().parent / "sql",
+    ):
+        if (here / "pgq").is_dir():
+            return here
     try:
         root = Path(str(resources.files("engine.sql")))
         if (root / "pgq").is_dir():
             return root
     except (ModuleNotFoundError, TypeError):
         pass
-    # installed from a wheel: engine/sql is a namespace package (no __init__), whose
-    # resources.files() is a MultiplexedPath that str() does not turn into a path
-    for here in (
-        Path(__file__).resolve().parent / "sql",
-        Path(__file__).resolve().parent.parent / "sql",
-    ):
-        if (here / "pgq").is_dir():
-            return here
     raise InstallError("the SQL files are missing (neither engine/sql nor ./sql exists)")
 
 
