@@ -211,3 +211,36 @@ def cluster_factory() -> Iterator[Callable[..., Cluster]]:
     finally:
         for cluster in made:
             cluster.destroy()
+
+
+# Cross-checks against the original Skytools (the C PgQ extension and friends): their
+# fixtures are named original*; the summary says how many ran, so a machine without
+# the distribution's packages cannot pass them silently.
+CROSS_CHECK = "original"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(name.startswith(CROSS_CHECK) for name in getattr(item, "fixturenames", ())):
+            item.add_marker(CROSS_CHECK)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    counts: dict[str, int] = {}
+    reasons: set[str] = set()
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, ()):
+            if CROSS_CHECK not in getattr(report, "keywords", {}):
+                continue
+            if report.when != "call" and outcome == "passed":
+                continue
+            counts[outcome] = counts.get(outcome, 0) + 1
+            if outcome == "skipped" and isinstance(report.longrepr, tuple):
+                reasons.add(str(report.longrepr[2]).removeprefix("Skipped: "))
+    if not counts:
+        return
+    ran = counts.get("passed", 0) + counts.get("failed", 0)
+    line = f"cross-checks against the original Skytools: {ran} ran"
+    if counts.get("skipped"):
+        line += f", {counts['skipped']} did NOT run ({'; '.join(sorted(reasons))})"
+    terminalreporter.write_sep("-", line)

@@ -2,8 +2,9 @@
 output (stdout and stderr, in order) compared with tests/expected/NAME.out.
 
 Volatile values (times, lags, rates) are masked by qadmin's own test output mode
-(--mask-volatile), not by regular expressions.  QADMIN_REGEN=1 rewrites the
-expected files from the current output.
+(--mask-volatile), not by regular expressions.  A missing expected file fails the
+test; QADMIN_REGEN=1 (an explicit switch) writes the expected files from the current
+output.
 """
 
 from __future__ import annotations
@@ -51,7 +52,9 @@ def test_script(db, script, tmp_path, monkeypatch):
     finally:
         stop_all_daemons(state)
     expected_file = EXPECTED / f"{script.stem}.out"
-    if os.environ.get("QADMIN_REGEN") or not expected_file.exists():
+    if os.environ.get("QADMIN_REGEN"):
         expected_file.write_text(proc.stdout)
+    if not expected_file.exists():
+        pytest.fail(f"no expected output {expected_file}; write it with QADMIN_REGEN=1")
     assert proc.stdout == expected_file.read_text()
     assert "Traceback" not in proc.stdout
