@@ -19,9 +19,6 @@ META_COMMANDS = (
 
 
 def _commands() -> list[type[ast.Command]]:
-    from qadmin.commands.registry import load_handlers
-
-    load_handlers()
     return ast.command_classes()
 
 

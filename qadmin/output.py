@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from qadmin.commands.registry import Result, Settings
+from qadmin.result import Result, Settings
 
 __all__ = ["MASK", "readable_duration", "readable_rate", "render", "seconds"]
 

@@ -17,6 +17,7 @@ from lark.exceptions import (
 )
 
 from qadmin import ast
+from qadmin.slots import slot_for_terminal, slot_terminals
 from qadmin.transform import make_transformer
 
 __all__ = [
@@ -54,28 +55,11 @@ _TERMINAL_TEXT = {
     "SQL_OP": None,
     "SQL_PARAM": None,
 }
-SLOT_TEXT = {
-    "QUEUE_SLOT": "a queue name",
-    "CONSUMER_SLOT": "a consumer name",
-    "SUBCONSUMER_SLOT": "a subconsumer name",
-    "BATCH_SLOT": "a batch id",
-    "TICK_SLOT": "a tick id",
-    "SETTING_SLOT": "a queue setting",
-    "TABLE_SLOT": "a table name",
-    "SEQUENCE_SLOT": "a sequence name",
-    "DATABASE_SLOT": "a database name",
-    "USER_SLOT": "a user name",
-    "HOST_SLOT": "a host name",
-    "NODE_SLOT": "a node name",
-    "CONNECT_KEY_SLOT": "a connection setting",
-    "HELP_SLOT": "a command",
-}
 
 
 def _slot_text(name: str) -> str:
-    return (
-        SLOT_TEXT.get(name) or "a " + name.removesuffix("_SLOT").lower().replace("_", " ") + " name"
-    )
+    slot = slot_for_terminal(name)
+    return slot.text if slot is not None else "a " + name.lower()
 
 
 class QadminSyntaxError(Exception):
@@ -125,23 +109,22 @@ class QadminSyntaxError(Exception):
 
 
 def grammar_text() -> str:
-    """All fragments concatenated in the fixed order (one namespace, no %import)."""
+    """All fragments concatenated in the fixed order (one namespace, no %import).
+
+    The completion slots' terminals are declared first, from qadmin.slots.
+    """
     root = resources.files("qadmin.grammar")
     names = [f.name[:-5] for f in root.iterdir() if f.name.endswith(".lark")]
     order = [n for n in FAMILIES if n in names] + sorted(n for n in names if n not in FAMILIES)
-    return "\n".join(f"// ---- {n}.lark\n" + (root / f"{n}.lark").read_text() for n in order)
+    declare = "// ---- qadmin.slots\n%declare " + " ".join(slot_terminals()) + "\n"
+    return declare + "\n".join(
+        f"// ---- {n}.lark\n" + (root / f"{n}.lark").read_text() for n in order
+    )
 
 
 @functools.cache
 def get_parser() -> Lark:
-    """The LALR parser, built once per process (and cached on disk by lark).
-
-    The command modules are loaded first: a plug-in family may define its AST
-    classes beside its handlers.
-    """
-    from qadmin.commands.registry import load_handlers
-
-    load_handlers()
+    """The LALR parser, built once per process (and cached on disk by lark)."""
     return Lark(
         grammar_text(),
         parser="lalr",

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 import psycopg2
 
+from engine.catalog import fetch_names
 from engine.db import connect
-from qadmin.catalog import Catalog, fetch_catalog
+from qadmin.catalog import Catalog
 
-__all__ = ["CatalogRefresher"]
+__all__ = ["CatalogRefresher", "fetch_catalog"]
 
 log = logging.getLogger(__name__)
+
+
+def fetch_catalog(conn: psycopg2.extensions.connection) -> Catalog:
+    """A new snapshot of every name completion may offer (engine.catalog reads them)."""
+    return Catalog.build(**fetch_names(conn), fetched_at=time.time())
 
 
 class CatalogRefresher:

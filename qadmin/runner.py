@@ -25,9 +25,11 @@ import psycopg2
 from engine.admin import AdminError
 from engine.db import ApiError, describe_error
 from qadmin import ast
-from qadmin.commands.registry import Context, Result, changes_catalog, dispatch
+from qadmin.commands.registry import Context, changes_catalog, dispatch
+from qadmin.errors import CommandError
 from qadmin.output import render, side_notes
 from qadmin.parser import QadminSyntaxError, parse
+from qadmin.result import Result
 from qadmin.scan import split_statements
 
 __all__ = ["ConnectionLost", "ExitRequested", "Outcome", "Runner"]
@@ -152,7 +154,7 @@ class Runner:
         started = time.perf_counter()
         try:
             result = dispatch(self.ctx, cmd)
-        except (QadminSyntaxError, AdminError, ApiError) as err:
+        except (QadminSyntaxError, CommandError, AdminError, ApiError) as err:
             self._flush_notices()
             self.error(str(err), line)
             return False

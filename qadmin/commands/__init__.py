@@ -1,14 +1,16 @@
 """Command handlers, one module per family; importing the package registers them all.
 
-Adding a command family (daemons, cascading ...) touches no existing file:
+Adding a command touches four places, each with one job:
 
-- ``qadmin/grammar/<family>.lark``: its rules, ``%extend _statement: rule | ...``
-  (backslash commands: ``%extend meta_command: ...``) and, for names completion
-  should offer, ``%declare <KIND>_SLOT`` accepted by a name rule;
-- ``qadmin/commands/<family>.py``: one frozen dataclass per command subclassing
-  ``qadmin.ast.Command`` (class ``StartTicker`` <-> rule ``start_ticker``; its
-  docstring is the help text) and one ``@command(StartTicker)`` handler each;
-  ``qadmin.catalog.register_names("<kind>", fetch)`` for the slot's names.
+- ``qadmin/grammar/<family>.lark``: its rule, ``%extend _statement: rule | ...``
+  (backslash commands: ``%extend meta_command: ...``); a name completion should
+  offer is a name rule accepting ``<KIND>_SLOT``;
+- ``qadmin/ast/<family>.py``: one frozen dataclass subclassing ``Command``
+  (class ``StartTicker`` <-> rule ``start_ticker``; its docstring is the help);
+- ``qadmin/commands/<family>.py``: one ``@command(ast.StartTicker)`` handler;
+- ``engine``: the function the handler calls.
 
+A new kind of name for completion is one entry of ``qadmin/slots.py``, one field
+of ``qadmin.catalog.Catalog`` and its names in ``engine.catalog.fetch_names``.
 Fragments load after the core ones in name order; modules load in name order.
 """

@@ -1,21 +1,26 @@
-"""The handler registry: @command, dispatch(), and the Context and Result they share."""
+"""The handler registry: @command, dispatch(), and the Context handlers work in.
+
+Result, Settings and CommandError are defined in qadmin.result and qadmin.errors
+(rendering needs no handler); they are re-exported here for the handler modules.
+"""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 import psycopg2.extensions
 
-from engine.admin import AdminError
 from qadmin import ast
+from qadmin.errors import CommandError
+from qadmin.result import OUTPUT_FORMATS, Result, Settings
 
 __all__ = [
+    "OUTPUT_FORMATS",
     "REGISTRY",
     "CommandError",
     "Context",
@@ -26,48 +31,6 @@ __all__ = [
     "dispatch",
     "load_handlers",
 ]
-
-OUTPUT_FORMATS = ("aligned", "expanded", "csv", "json")
-
-
-class CommandError(AdminError):
-    """A command cannot run as given (no default queue, bad setting ...)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    """What a handler answers; qadmin.output renders it, the runner acts on the flags.
-
-    types maps a column to how its values read: "number", "duration" (seconds or
-    timedelta, shown as `1.2 s`), "rate" (events per second) or "time".
-    volatile names columns whose values change from run to run (masked in the
-    test output mode).
-    """
-
-    title: str | None = None
-    columns: tuple[str, ...] = ()
-    rows: tuple[tuple[Any, ...], ...] = ()
-    status: str | None = None
-    notes: tuple[str, ...] = ()
-    types: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    volatile: frozenset[str] = frozenset()
-    more: tuple[Result, ...] = ()
-    exit: bool = False
-    watch: ast.Watch | None = None
-
-    @property
-    def has_table(self) -> bool:
-        return bool(self.columns)
-
-
-@dataclass
-class Settings:
-    """Console settings that commands can change."""
-
-    format: str = "aligned"
-    timing: bool = False
-    mask_volatile: bool = False
-    pager: bool = False
 
 
 @dataclass

@@ -7,34 +7,13 @@ import re
 from typing import NamedTuple
 
 from qadmin.catalog import Catalog
-from qadmin.complete.suggest import Suggestion, current_word, statement_before, suggest
+from qadmin.complete.suggest import current_word, statement_before, suggest
+from qadmin.slots import Quoting, slot_for_kind
 
-__all__ = ["CONNECT_KEYS", "VERBATIM_KINDS", "Completion", "complete", "quote_name"]
+__all__ = ["Completion", "complete", "quote_name"]
 
 _PLAIN = re.compile(r"[a-z_][a-z0-9_$]*\Z")
-
-# libpq connection keywords offered after CONNECT (dbname/user/host/queue/node are
-# grammar keywords of their own)
-CONNECT_KEYS = (
-    "port",
-    "password",
-    "service",
-    "sslmode",
-    "sslrootcert",
-    "sslcert",
-    "sslkey",
-    "application_name",
-    "connect_timeout",
-    "options",
-    "target_session_attrs",
-    "passfile",
-    "gssencmode",
-)
-
-
-# kinds whose names are inserted as they are, not as SQL names ("quoted" when not
-# plain); a command family adds its own (e.g. handler specs like python:)
-VERBATIM_KINDS = {"batch", "tick", "connect_key", "help", "host"}
+_LIBPQ_PLAIN = re.compile(r"[^\s;'\"=]+")
 
 
 class Completion(NamedTuple):
@@ -62,63 +41,17 @@ def _keyword_case(word: str, statement: str) -> bool:
     return True
 
 
-def _names(s: Suggestion, catalog: Catalog) -> tuple[tuple[str, ...], str]:
-    """Candidate values and their menu label for one catalog suggestion."""
-    k = s.kind
-    if k == "queue":
-        return catalog.queues, "queue"
-    if k == "consumer":
-        return catalog.consumers_of(s.queue), "consumer"
-    if k == "subconsumer":
-        if s.consumer is None:
-            return (), "subconsumer"
-        if s.queue is not None:
-            return catalog.subconsumers.get((s.queue, s.consumer), ()), "subconsumer"
-        subs = {
-            n for (q, c), names in catalog.subconsumers.items() if c == s.consumer for n in names
-        }
-        return tuple(sorted(subs)), "subconsumer"
-    if k == "batch":
-        return tuple(str(b) for b in catalog.batches_of(s.queue)), "open batch"
-    if k == "tick":
-        if s.queue is None:
-            return (), "tick"
-        return tuple(str(t) for t in catalog.ticks.get(s.queue, ())), "tick"
-    if k == "setting":
-        return catalog.settings, "queue setting"
-    if k == "table":
-        return catalog.tables, "table"
-    if k == "sequence":
-        return catalog.sequences, "sequence"
-    if k == "database":
-        return catalog.databases, "database"
-    if k == "user":
-        return catalog.users, "user"
-    if k == "host":
-        return catalog.hosts, "host"
-    if k == "node":
-        return catalog.nodes, "node"
-    if k == "connect_key":
-        return CONNECT_KEYS, "connection setting"
-    if k == "help":
-        from qadmin.help import help_topics
-
-        return tuple(sorted({t[0] for t in help_topics()})), "help topic"
-    return catalog.extra.get(k, ()), k.replace("_", " ")
-
-
 @functools.lru_cache(maxsize=32)
-def _prepared(kind: str, names: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+def _prepared(quoting: Quoting, names: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
     """(name, lower-case name, text to insert) for each name; cached per snapshot."""
     out = []
     for name in names:
-        if kind in ("table", "sequence"):
+        if quoting is Quoting.QUALIFIED:
             text = ".".join(quote_name(p) for p in name.split("."))
-        elif kind in VERBATIM_KINDS:
+        elif quoting is Quoting.VERBATIM:
             text = name
-        elif kind in ("database", "user"):
-            plain = re.fullmatch(r"[^\s;'\"=]+", name)
-            text = name if plain else "'" + name.replace("'", "''") + "'"
+        elif quoting is Quoting.LIBPQ:
+            text = name if _LIBPQ_PLAIN.fullmatch(name) else "'" + name.replace("'", "''") + "'"
         else:
             text = quote_name(name)
         out.append((name, name.lower(), text))
@@ -162,10 +95,10 @@ def complete(
     for s in suggestions:
         if s.kind == "keyword":
             continue
-        if s.queue is None and default_queue is not None:
-            s = Suggestion(s.kind, s.value, default_queue, s.consumer)
-        names, label = _names(s, catalog)
-        for name, lname, text in _prepared(s.kind, names):
+        slot = slot_for_kind(s.kind)
+        queue = s.queue if s.queue is not None else default_queue
+        names = tuple(slot.names(catalog, queue, s.consumer))
+        for name, lname, text in _prepared(slot.quoting, names):
             if quoted:
                 text = '"' + name.replace('"', '""') + '"'
                 if not text.startswith(word):
@@ -178,5 +111,5 @@ def complete(
             if text in seen:
                 continue
             seen.add(text)
-            out.append(Completion(text, start, label))
+            out.append(Completion(text, start, slot.label))
     return out

@@ -12,29 +12,12 @@ from dataclasses import dataclass
 
 from lark.exceptions import LarkError
 
+from qadmin.literals import unquote_name
 from qadmin.parser import get_parser, terminal_keyword
 from qadmin.scan import split_statements
-from qadmin.transform import unquote_name
+from qadmin.slots import slot_for_terminal
 
 __all__ = ["Suggestion", "current_word", "statement_before", "suggest"]
-
-# kind of catalog name for each slot terminal
-SLOT_KINDS = {
-    "QUEUE_SLOT": "queue",
-    "CONSUMER_SLOT": "consumer",
-    "SUBCONSUMER_SLOT": "subconsumer",
-    "BATCH_SLOT": "batch",
-    "TICK_SLOT": "tick",
-    "SETTING_SLOT": "setting",
-    "TABLE_SLOT": "table",
-    "SEQUENCE_SLOT": "sequence",
-    "DATABASE_SLOT": "database",
-    "USER_SLOT": "user",
-    "HOST_SLOT": "host",
-    "NODE_SLOT": "node",
-    "CONNECT_KEY_SLOT": "connect_key",
-    "HELP_SLOT": "help",
-}
 
 _WORD = re.compile(r'(?:"(?:[^"]|"")*|\\[\w?]*|[\w$.]*)\Z')
 _IDENT = r'("(?:[^"]|"")+"|[^\W\d][\w$]*)'
@@ -113,10 +96,9 @@ def suggest(text_before_cursor: str, text_after_cursor: str = "") -> tuple[Sugge
     consumer = _last_name(_FOR_CONSUMER, whole)
     out: list[Suggestion] = []
     for name in sorted(accepts):
-        if name.endswith("_SLOT"):
-            # a later family's slot (DAEMON_SLOT -> "daemon") needs no entry here
-            kind = SLOT_KINDS.get(name) or name.removesuffix("_SLOT").lower()
-            out.append(Suggestion(kind, queue=queue, consumer=consumer))
+        slot = slot_for_terminal(name)
+        if slot is not None:
+            out.append(Suggestion(slot.kind, queue=queue, consumer=consumer))
             continue
         kw = terminal_keyword(name)
         if kw is not None:

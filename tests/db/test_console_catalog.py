@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from qadmin.catalog import fetch_catalog
 from qadmin.complete.match import complete
-from qadmin.refresher import CatalogRefresher
+from qadmin.refresher import CatalogRefresher, fetch_catalog
 
 
 def test_fetch_catalog(db):
@@ -62,18 +61,14 @@ def test_refresher_swaps_in_new_snapshots(db):
         refresher.close()
 
 
-def test_registered_name_fetchers_fill_the_catalog(db):
-    from qadmin import catalog as catalog_mod
+def test_every_fetched_name_fills_a_catalog_field_and_every_slot_reads_one(db):
+    from engine.catalog import fetch_names
+    from qadmin.catalog import Catalog
+    from qadmin.slots import SLOTS
 
-    def boom(cur):
-        raise RuntimeError("broken family")
-
-    catalog_mod.register_names("thing", lambda cur: ["a", "b"])
-    catalog_mod.register_names("broken", boom)
-    try:
-        cat = fetch_catalog(db.connect())
-    finally:
-        catalog_mod._NAME_FETCHERS.pop("thing")
-        catalog_mod._NAME_FETCHERS.pop("broken")
-    assert cat.extra["thing"] == ("a", "b")
-    assert "broken" not in cat.extra
+    names = fetch_names(db.connect())
+    assert set(names) <= Catalog.field_names()
+    cat = Catalog.build(**names)
+    assert "orders" in cat.queues or cat.queues == ()
+    for slot in SLOTS:
+        assert all(isinstance(n, str) for n in slot.names(cat, None, None)), slot.kind

@@ -274,11 +274,13 @@ def test_a_password_typed_at_connect_does_not_reach_daemons(db, state_dir, passw
 
 def test_the_first_catalog_has_the_daemon_names_even_before_the_shell_loads_commands(db, state_dir):
     # the console's refresh thread may fetch before anything imported the command modules
+    fields = ("daemons", "handlers", "ticker_keys", "consumer_keys")
     code = (
         "import json, sys, psycopg2\n"
-        "from qadmin.catalog import fetch_catalog\n"
+        "from qadmin.refresher import fetch_catalog\n"
         "conn = psycopg2.connect(sys.argv[1])\n"
-        "print(json.dumps({k: list(v) for k, v in fetch_catalog(conn).extra.items()}))\n"
+        "cat = fetch_catalog(conn)\n"
+        f"print(json.dumps({{k: list(getattr(cat, k)) for k in {fields!r}}}))\n"
     )
     state_dir.mkdir()
     (state_dir / "old_job.json").write_text("{}")
@@ -291,6 +293,6 @@ def test_the_first_catalog_has_the_daemon_names_even_before_the_shell_loads_comm
         check=True,
     )
     extra = json.loads(proc.stdout)
-    assert extra["daemon"] == ["old_job"]
-    assert extra["handler"] == list(HANDLER_NAMES)
-    assert "ticker_period" in extra["ticker_key"] and "pgq_keep_lag" in extra["consumer_key"]
+    assert extra["daemons"] == ["old_job"]
+    assert extra["handlers"] == list(HANDLER_NAMES)
+    assert "ticker_period" in extra["ticker_keys"] and "pgq_keep_lag" in extra["consumer_keys"]

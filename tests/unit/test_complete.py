@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.admin.queue import SETTINGS
 from qadmin.catalog import Catalog
 from qadmin.complete.match import complete, quote_name
 from qadmin.complete.suggest import Suggestion, current_word, suggest
@@ -20,6 +21,7 @@ CATALOG = Catalog.build(
     users=["postgres", "app"],
     hosts=["localhost", "db1"],
     nodes=[],
+    settings=SETTINGS,
 )
 
 
@@ -143,11 +145,15 @@ def test_default_queue_scopes_consumers_unless_the_statement_names_one():
     ]
 
 
-def test_a_later_family_adds_a_kind_of_name_without_core_changes():
-    from qadmin.complete.match import _names
-
-    catalog = Catalog.build(extra={"daemon": ["ticker", "consumer_a"]})
-    assert _names(Suggestion("daemon"), catalog) == (("ticker", "consumer_a"), "daemon")
+def test_a_kind_of_name_is_described_once_in_the_slot_registry():
     from qadmin.parser import describe_expected
+    from qadmin.slots import slot_for_kind
+
+    catalog = Catalog.build(daemons=["ticker", "consumer_a"])
+    slot = slot_for_kind("daemon")
+    assert (tuple(slot.names(catalog, None, None)), slot.label) == (
+        ("ticker", "consumer_a"),
+        "daemon",
+    )
 
     assert describe_expected({"DAEMON_SLOT", "NAME"}) == ("a daemon name",)

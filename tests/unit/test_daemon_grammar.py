@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from engine.daemon_keys import consumer_keys, ticker_keys
 from engine.handlers import HANDLER_NAMES
 from qadmin import ast
 from qadmin.ast import ALL
 from qadmin.catalog import Catalog
-from qadmin.commands import daemon as d
-from qadmin.commands.registry import REGISTRY, changes_catalog
+from qadmin.commands.registry import REGISTRY, changes_catalog, load_handlers
 from qadmin.complete.match import complete
 from qadmin.help import command_help, overview
 from qadmin.parser import QadminSyntaxError, parse, parse_one
@@ -17,32 +17,32 @@ from qadmin.parser import QadminSyntaxError, parse, parse_one
 S = ast.Setting
 
 CASES = [
-    ("start ticker;", d.StartTicker(None)),
-    ("START TICKER Main;", d.StartTicker("main")),
-    ("start ticker for db1;", d.StartTicker(None, ("db1",))),
+    ("start ticker;", ast.StartTicker(None)),
+    ("START TICKER Main;", ast.StartTicker("main")),
+    ("start ticker for db1;", ast.StartTicker(None, ("db1",))),
     (
         "start ticker for Db1, \"Db Two\", 'db-3';",
-        d.StartTicker(None, ("Db1", "Db Two", "db-3")),
+        ast.StartTicker(None, ("Db1", "Db Two", "db-3")),
     ),
     (
         "start ticker t2 for db1 with ticker_period=0.5, maint_period='2 min', use_notify=0;",
-        d.StartTicker(
+        ast.StartTicker(
             "t2",
             ("db1",),
             (S("ticker_period", "0.5"), S("maint_period", "2 min"), S("use_notify", "0")),
         ),
     ),
-    ("start ticker with stats_period=null;", d.StartTicker(None, (), (S("stats_period", None),))),
-    ("start consumer c1 on q1 using print;", d.StartConsumer("c1", "q1", "print")),
-    ("START CONSUMER C1 ON Q1 USING PRINT;", d.StartConsumer("c1", "q1", "print")),
+    ("start ticker with stats_period=null;", ast.StartTicker(None, (), (S("stats_period", None),))),
+    ("start consumer c1 on q1 using print;", ast.StartConsumer("c1", "q1", "print")),
+    ("START CONSUMER C1 ON Q1 USING PRINT;", ast.StartConsumer("c1", "q1", "print")),
     (
         "start consumer c1 on q1 using exec with command='cat >> /tmp/x';",
-        d.StartConsumer("c1", "q1", "exec", None, (S("command", "cat >> /tmp/x"),)),
+        ast.StartConsumer("c1", "q1", "exec", None, (S("command", "cat >> /tmp/x"),)),
     ),
     (
         "start consumer c1 on q1 using table_dispatcher as disp with table='public.t',"
         " pgq_lazy_fetch=10;",
-        d.StartConsumer(
+        ast.StartConsumer(
             "c1",
             "q1",
             "table_dispatcher",
@@ -52,30 +52,30 @@ CASES = [
     ),
     (
         "start consumer c1 on q1 using python:my_pkg.handlers.Audit;",
-        d.StartConsumer("c1", "q1", "python:my_pkg.handlers.Audit"),
+        ast.StartConsumer("c1", "q1", "python:my_pkg.handlers.Audit"),
     ),
     (
         "start consumer c1 on q1 using 'python:my_pkg.Audit';",
-        d.StartConsumer("c1", "q1", "python:my_pkg.Audit"),
+        ast.StartConsumer("c1", "q1", "python:my_pkg.Audit"),
     ),
     (
         'start consumer "C1" on "Q1" using "queue_mover" with dst_db=\'dbname=x\';',
-        d.StartConsumer("C1", "Q1", "queue_mover", None, (S("dst_db", "dbname=x"),)),
+        ast.StartConsumer("C1", "Q1", "queue_mover", None, (S("dst_db", "dbname=x"),)),
     ),
-    ("start consumer from 'jobs/c1.ini';", d.StartConsumerFrom("jobs/c1.ini")),
-    ("start consumer from '/etc/x.ini' as x2;", d.StartConsumerFrom("/etc/x.ini", "x2")),
-    ("stop c1;", d.StopDaemon("c1")),
-    ("stop c1 now;", d.StopDaemon("c1", True)),
-    ('stop "c1.w1";', d.StopDaemon("c1.w1")),
-    ("stop all;", d.StopDaemon(ALL)),
-    ("STOP ALL NOW;", d.StopDaemon(ALL, True)),
-    ('stop "all";', d.StopDaemon("all")),
-    ("restart c1;", d.RestartDaemon("c1")),
-    ("reload ticker;", d.ReloadDaemon("ticker")),
-    ("show daemons;", d.ShowDaemons()),
-    ("show log c1;", d.ShowLog("c1")),
-    ("show log c1 lines 100;", d.ShowLog("c1", 100)),
-    ("watch 5 show daemons;", ast.Watch(5.0, d.ShowDaemons())),
+    ("start consumer from 'jobs/c1.ini';", ast.StartConsumerFrom("jobs/c1.ini")),
+    ("start consumer from '/etc/x.ini' as x2;", ast.StartConsumerFrom("/etc/x.ini", "x2")),
+    ("stop c1;", ast.StopDaemon("c1")),
+    ("stop c1 now;", ast.StopDaemon("c1", True)),
+    ('stop "c1.w1";', ast.StopDaemon("c1.w1")),
+    ("stop all;", ast.StopDaemon(ALL)),
+    ("STOP ALL NOW;", ast.StopDaemon(ALL, True)),
+    ('stop "all";', ast.StopDaemon("all")),
+    ("restart c1;", ast.RestartDaemon("c1")),
+    ("reload ticker;", ast.ReloadDaemon("ticker")),
+    ("show daemons;", ast.ShowDaemons()),
+    ("show log c1;", ast.ShowLog("c1")),
+    ("show log c1 lines 100;", ast.ShowLog("c1", 100)),
+    ("watch 5 show daemons;", ast.Watch(5.0, ast.ShowDaemons())),
     # still SQL
     ("start transaction;", ast.Sql("start transaction")),
     ("show log_min_messages;", ast.Sql("show log_min_messages")),
@@ -125,12 +125,10 @@ CATALOG = Catalog.build(
     queues=["orders"],
     consumers={"orders": ["billing"]},
     databases=["main", "other db"],
-    extra={
-        "daemon": ["ticker", "billing", "billing.w1"],
-        "handler": list(HANDLER_NAMES),
-        "ticker_key": list(d.ticker_keys()),
-        "consumer_key": list(d.consumer_keys()),
-    },
+    daemons=["ticker", "billing", "billing.w1"],
+    handlers=list(HANDLER_NAMES),
+    ticker_keys=list(ticker_keys()),
+    consumer_keys=list(consumer_keys()),
 )
 
 COMPLETIONS = [
@@ -178,34 +176,34 @@ def test_completion_labels():
 
 
 def test_daemon_names_come_from_the_state_directory(tmp_path, monkeypatch):
-    from qadmin.catalog import _NAME_FETCHERS
+    from engine.catalog import local_names
 
     monkeypatch.setenv("QADMIN_STATE_DIR", str(tmp_path))
-    fetch = _NAME_FETCHERS["daemon"]
-    assert fetch(None) == []
+    assert local_names()["daemons"] == []
     (tmp_path / "b1.json").write_text("{}")
     (tmp_path / "a1.json").write_text("{}")
-    assert fetch(None) == ["a1", "b1"]
-    assert _NAME_FETCHERS["handler"](None) == list(HANDLER_NAMES)
+    assert local_names()["daemons"] == ["a1", "b1"]
+    assert local_names()["handlers"] == list(HANDLER_NAMES)
 
 
 def test_with_keys_are_the_daemons_ini_keys():
-    keys = d.ticker_keys()
+    keys = ticker_keys()
     assert keys[:1] == ("base_connstr",)
     for key in ("ticker_period", "maint_period", "retry_period", "check_period", "stats_period"):
         assert key in keys
     for key in ("pidfile", "logfile", "job_name", "database_list", "syslog"):
         assert key not in keys
-    assert "command" in d.consumer_keys("exec") and "table" not in d.consumer_keys("exec")
-    assert "table" in d.consumer_keys("table_dispatcher")
-    every = d.consumer_keys()
+    assert "command" in consumer_keys("exec") and "table" not in consumer_keys("exec")
+    assert "table" in consumer_keys("table_dispatcher")
+    every = consumer_keys()
     for key in ("pgq_lazy_fetch", "pgq_batch_collect_events", "pgq_keep_lag", "subconsumer_name"):
         assert key in every
     assert "queue_name" not in every and "handler" not in every
 
 
 def test_registered_and_documented():
-    for cls in (d.StartTicker, d.StartConsumer, d.StopDaemon, d.ShowDaemons, d.ShowLog):
+    load_handlers()
+    for cls in (ast.StartTicker, ast.StartConsumer, ast.StopDaemon, ast.ShowDaemons, ast.ShowLog):
         assert cls in REGISTRY
     text = overview()
     assert "start ticker [<name>]" in text and "show daemons;" in text

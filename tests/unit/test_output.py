@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from qadmin.commands.registry import Result, Settings
 from qadmin.output import readable_duration, readable_rate, render
+from qadmin.result import Result, Settings
 
 RESULT = Result(
     title="Queue",

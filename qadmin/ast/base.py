@@ -1,0 +1,91 @@
+"""The node bases and the small values every command family shares."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import ClassVar
+
+from lark import ast_utils
+
+__all__ = [
+    "ALL",
+    "All",
+    "AtTick",
+    "Command",
+    "CopyFrom",
+    "Pattern",
+    "Setting",
+    "command_classes",
+    "node_classes",
+]
+
+
+class _Node(ast_utils.Ast):
+    """Base of everything the transformer builds from a rule."""
+
+
+class Command(_Node):
+    """Base of every statement; concrete subclasses each have one handler."""
+
+    #: whether WATCH may repeat it (families set False for commands that act once)
+    watchable: ClassVar[bool] = True
+
+
+def node_classes() -> list[type]:
+    """Every class the transformer builds (subclasses of the node base, anywhere)."""
+    out: set[type] = set()
+    todo = list(_Node.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        # dataclass(slots=True) replaces a class by a new one; the old one lingers
+        # among the subclasses until collected: keep only what the module holds
+        if getattr(sys.modules.get(cls.__module__), cls.__qualname__, None) is cls:
+            out.add(cls)
+    return sorted(out, key=lambda c: c.__name__)
+
+
+def command_classes() -> list[type[Command]]:
+    """Every concrete command class, core and plug-in families alike."""
+    return [c for c in node_classes() if issubclass(c, Command) and c is not Command]
+
+
+@dataclass(frozen=True, slots=True)
+class All:
+    """The `*` wildcard: every queue, consumer or subconsumer."""
+
+    def __repr__(self) -> str:
+        return "ALL"
+
+
+ALL = All()
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A 'glob*' pattern of names (`*` any text, `?` one character)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Setting(_Node):
+    """One key=value of a queue setting."""
+
+    key: str
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AtTick(_Node):
+    """Position a consumer at a tick."""
+
+    tick_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CopyFrom(_Node):
+    """Position a consumer where another consumer stands."""
+
+    consumer: str

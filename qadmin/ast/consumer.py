@@ -1,0 +1,105 @@
+"""Consumer commands: register, unregister, rename, subconsumers, batches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qadmin.ast.base import All, AtTick, Command, CopyFrom
+
+__all__ = [
+    "RegisterConsumer",
+    "RegisterSubconsumer",
+    "RenameConsumer",
+    "ShowBatchEvents",
+    "ShowBatchInfo",
+    "ShowConsumer",
+    "UnregisterConsumer",
+    "UnregisterSubconsumer",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterConsumer(Command):
+    """Register a consumer: register consumer <name> [on <queue>] [at <tick_id> | copy <consumer>];
+
+    AT starts it at (or moves it to) a tick; COPY starts it where another
+    consumer stands (its last finished tick).
+    """
+
+    consumer: str
+    queue: str | None
+    position: AtTick | CopyFrom | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnregisterConsumer(Command):
+    """Unregister a consumer: unregister consumer (<consumer> | *) [from <queue>];
+
+    Its retry events go too.  `*` (every consumer of the queue) asks for
+    confirmation in the interactive console.
+    """
+
+    consumer: str | All
+    queue: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RenameConsumer(Command):
+    """Rename a consumer on a queue: rename consumer <consumer> to <new_name> [on <queue>];
+
+    Keeps its position, open batch, retry events and subconsumers.
+    """
+
+    consumer: str
+    new_name: str
+    queue: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterSubconsumer(Command):
+    """Register a cooperative subconsumer: register subconsumer <sub> for <consumer> [on <queue>];"""
+
+    subconsumer: str
+    consumer: str
+    queue: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnregisterSubconsumer(Command):
+    """Unregister subconsumers: unregister subconsumer (<sub> | *) for <consumer> [from <queue>] [close batch];
+
+    CLOSE BATCH drops a batch the subconsumer has open (its events are lost
+    for this consumer); without it a subconsumer with an open batch stays.
+    """
+
+    subconsumer: str | All
+    consumer: str
+    queue: str | None
+    close_batch: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ShowConsumer(Command):
+    """Show consumers: show consumer [(<consumer> | *) [on (<queue> | *)]];
+
+    Without a queue: the default queue, or all queues if there is none.
+    """
+
+    consumer: str | All | None
+    queue: str | All | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShowBatchInfo(Command):
+    """Show where an open batch lies: show batch info (<batch_id> | <consumer>) [on <queue>];"""
+
+    batch: int | str
+    queue: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShowBatchEvents(Command):
+    """Show the events of an open batch: show batch events (<batch_id> | <consumer>) [on <queue>];"""
+
+    batch: int | str
+    queue: str | None
