@@ -23,12 +23,14 @@ from qadmin.transform import make_transformer
 __all__ = [
     "FAMILIES",
     "QadminSyntaxError",
+    "commands_starting",
     "describe_expected",
     "get_parser",
     "grammar_text",
     "keywords",
     "parse",
     "parse_one",
+    "sql_words",
 ]
 
 # Fixed order of the fragments; any other grammar/*.lark (a later family such as
@@ -144,6 +146,42 @@ def keywords() -> frozenset[str]:
         if pat.type == "str" and pat.value[:1].isalpha():
             out.add(pat.value.upper())
     return frozenset(out)
+
+
+@functools.cache
+def sql_words() -> dict[str, str]:
+    """First word of plain SQL -> its class in sql.lark (reading, calling, session, ...)."""
+    out = {}
+    for rule in get_parser().rules:
+        name = rule.origin.name
+        if isinstance(name, str) and name.startswith("_sql_") and name != "_sql_head":
+            for symbol in rule.expansion:
+                kw = terminal_keyword(symbol.name)
+                if kw is not None:
+                    out[kw.lower()] = name.removeprefix("_sql_")
+    return out
+
+
+@functools.cache
+def commands_starting(word: str) -> tuple[str, ...]:
+    """The commands of the grammar that start with a keyword: SHOW -> SHOW QUEUE, ...
+
+    Each is the run of keywords its rule begins with (plain SQL left out).
+    """
+    out = set()
+    for rule in get_parser().rules:
+        name = rule.origin.name
+        if not isinstance(name, str) or name.startswith("_sql"):
+            continue
+        words = []
+        for symbol in rule.expansion:
+            kw = terminal_keyword(symbol.name)
+            if kw is None or not kw[:1].isalpha():
+                break
+            words.append(kw.upper())
+        if len(words) > 1 and words[0] == word.upper():
+            out.add(" ".join(words))
+    return tuple(sorted(out))
 
 
 def terminal_keyword(name: str) -> str | None:

@@ -28,7 +28,7 @@ from qadmin import ast
 from qadmin.commands.registry import Context, changes_catalog, dispatch
 from qadmin.errors import CommandError
 from qadmin.output import render, side_notes
-from qadmin.parser import QadminSyntaxError, parse
+from qadmin.parser import QadminSyntaxError, commands_starting, parse
 from qadmin.result import Result
 from qadmin.scan import split_statements
 
@@ -171,10 +171,8 @@ class Runner:
             ):
                 message += "\nHINT:  is PgQ installed in this database? INSTALL pgq;"
             elif isinstance(cmd, ast.Sql) and err.pgcode == "42704" and _is_show(cmd.text):
-                message += (
-                    "\nHINT:  qadmin's SHOW commands: SHOW QUEUE, SHOW QUEUE STATS, SHOW CONSUMER,"
-                    " SHOW BATCH INFO|EVENTS, SHOW TABLE, SHOW SEQUENCE, SHOW VERSION, SHOW HELP"
-                )
+                shows = ", ".join(commands_starting("show"))
+                message += f"\nHINT:  qadmin's SHOW commands: {shows}"
             self.error(message, line)
             return False
         except KeyboardInterrupt:

@@ -6,6 +6,7 @@ import psycopg2.extensions
 
 from qadmin import ast
 from qadmin.commands.registry import Context, Result, command
+from qadmin.parser import sql_words
 
 __all__: list[str] = []
 
@@ -16,35 +17,14 @@ _AS_TEXT = psycopg2.extensions.new_type(
 _NUMERIC_OIDS = {20, 21, 23, 26, 700, 701, 1700}
 
 
-_READ_ONLY = (
-    "show",
-    "explain",
-    "values",
-    "table",
-    "fetch",
-    "move",
-    "begin",
-    "start",
-    "commit",
-    "end",
-    "rollback",
-    "abort",
-    "savepoint",
-    "release",
-    "set",
-    "reset",
-)
-
-
 def _may_change_names(cmd: ast.Sql) -> bool:
-    """DDL and writes may add queues, consumers or tables; a plain query may not,
-    unless it calls functions (select pgq.create_queue(...))."""
+    """Whether the statement may add queues, consumers or tables, by its first word's
+    class in the grammar (sql.lark): a query only when it calls functions."""
     word = cmd.text.split(None, 1)[0].lower().lstrip("(") if cmd.text.strip() else ""
-    if word in _READ_ONLY:
-        return word in ("commit", "end", "rollback", "abort", "release")
-    if word in ("select", "with"):
+    kind = sql_words().get(word, "writing")
+    if kind == "calling":
         return "(" in cmd.text
-    return True
+    return kind in ("txn_end", "writing")
 
 
 @command(ast.Sql, changes_catalog=_may_change_names)

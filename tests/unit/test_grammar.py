@@ -255,3 +255,18 @@ def test_split_statements(text, pieces, complete):
 def test_split_positions():
     pieces = split_statements("select 1;  show\nqueue; \n  tick;")
     assert [(p.line, p.column) for p in pieces] == [(1, 1), (1, 12), (3, 3)]
+
+
+def test_word_lists_come_from_the_grammar():
+    from qadmin.parser import commands_starting, sql_words
+
+    shows = commands_starting("show")
+    assert {"SHOW QUEUE", "SHOW QUEUE STATS", "SHOW DAEMONS", "SHOW LOG", "SHOW HELP"} <= set(shows)
+    assert not any(s.startswith("SHOW SEARCH") for s in shows)
+    words = sql_words()
+    assert words["show"] == "reading" and words["select"] == "calling"
+    assert words["commit"] == "txn_end" and words["create"] == "writing"
+    # every word that starts plain SQL has a class
+    for text in SQL_CASES:
+        word = text.split(None, 1)[0].lower().lstrip("(")
+        assert word in words, word
