@@ -294,6 +294,19 @@ def _unterminated(text: str, pos: int) -> QadminSyntaxError | None:
     )
 
 
+def _end_of_input(text: str, expected: tuple[str, ...]) -> QadminSyntaxError:
+    """The statement stopped where more must come (the console reads another line)."""
+    line, col = _line_col(text, len(text.rstrip()))
+    return QadminSyntaxError(
+        f"unexpected end of input; expected {_join(expected)}",
+        line=line,
+        column=col,
+        expected=expected,
+        source_line=_source_line(text, line),
+        incomplete=True,
+    )
+
+
 def _error(text: str, err: UnexpectedInput) -> QadminSyntaxError:
     if isinstance(err, UnexpectedCharacters):
         pos = err.pos_in_stream or 0
@@ -314,16 +327,7 @@ def _error(text: str, err: UnexpectedInput) -> QadminSyntaxError:
         expected = describe_expected(names)
         tok: Token = err.token
         if tok.type == "$END":
-            pos = len(text.rstrip())
-            line, col = _line_col(text, pos)
-            return QadminSyntaxError(
-                f"unexpected end of input; expected {_join(expected)}",
-                line=line,
-                column=col,
-                expected=expected,
-                source_line=_source_line(text, line),
-                incomplete=True,
-            )
+            return _end_of_input(text, expected)
         if tok.start_pos is not None and (open_err := _unterminated(text, tok.start_pos)):
             return open_err
         line, col = tok.line or 1, tok.column or 1
@@ -336,16 +340,7 @@ def _error(text: str, err: UnexpectedInput) -> QadminSyntaxError:
             msg, line=line, column=col, expected=expected, source_line=_source_line(text, line)
         )
     if isinstance(err, UnexpectedEOF):
-        expected = describe_expected(set(err.expected or ()))
-        line, col = _line_col(text, len(text.rstrip()))
-        return QadminSyntaxError(
-            f"unexpected end of input; expected {_join(expected)}",
-            line=line,
-            column=col,
-            expected=expected,
-            source_line=_source_line(text, line),
-            incomplete=True,
-        )
+        return _end_of_input(text, describe_expected(set(err.expected or ())))
     line, col = getattr(err, "line", 1) or 1, getattr(err, "column", 1) or 1
     return QadminSyntaxError(str(err), line=line, column=col)
 

@@ -32,34 +32,34 @@ class Piece:
         return not strip_comments(self.text).strip(" \t\r\n;")
 
 
+def _close_quote(text: str, i: int, escapes: bool) -> int:
+    """Index after the quote that opens at i (doubled quotes inside), or -1 if it never ends.
+
+    escapes: backslash escapes count too (an E'string').
+    """
+    quote, n, j = text[i], len(text), i + 1
+    while j < n:
+        if escapes and text[j] == "\\":
+            j += 2
+            continue
+        if text[j] == quote:
+            if j + 1 < n and text[j + 1] == quote:
+                j += 2
+                continue
+            return j + 1
+        j += 1
+    return -1
+
+
 def _skip_quoted(text: str, i: int) -> int:
     """Index after the quoted token that starts at i, or -1 if it never ends."""
     n = len(text)
     c = text[i]
     if c == "'":
         escapes = i > 0 and text[i - 1] in "Ee" and (i < 2 or not _word(text[i - 2]))
-        j = i + 1
-        while j < n:
-            if escapes and text[j] == "\\":
-                j += 2
-                continue
-            if text[j] == "'":
-                if j + 1 < n and text[j + 1] == "'":
-                    j += 2
-                    continue
-                return j + 1
-            j += 1
-        return -1
+        return _close_quote(text, i, escapes)
     if c == '"':
-        j = i + 1
-        while j < n:
-            if text[j] == '"':
-                if j + 1 < n and text[j + 1] == '"':
-                    j += 2
-                    continue
-                return j + 1
-            j += 1
-        return -1
+        return _close_quote(text, i, False)
     if c == "$":
         m = _DOLLAR.match(text, i)
         if not m or (i > 0 and _word(text[i - 1])):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from engine.admin import Table
 from engine.admin import consumer as admin
 from engine.admin.queue import require_queue
 from qadmin import ast
@@ -110,29 +114,34 @@ def _batch_id(ctx: Context, cur, batch: int | str, queue: str | None) -> int:  #
     return admin.current_batch(cur, ctx.queue_or_default(queue), batch)
 
 
-@command(ast.ShowBatchInfo)
-def show_batch_info(ctx: Context, cmd: ast.ShowBatchInfo) -> Result:
+def _batch_result(
+    ctx: Context,
+    cmd: ast.ShowBatchInfo | ast.ShowBatchEvents,
+    fetch: Callable[[Any, int], Table],
+    title: str,
+    types: Mapping[str, str],
+    volatile: frozenset[str],
+) -> Result:
     with ctx.cursor() as cur:
         batch_id = _batch_id(ctx, cur, cmd.batch, cmd.queue)
-        table = admin.batch_info(cur, batch_id)
+        table = fetch(cur, batch_id)
     return Result(
-        title=f"Batch {batch_id}",
+        title=title.format(batch_id),
         columns=table.columns,
         rows=table.rows,
-        types=BATCH_TYPES,
-        volatile=frozenset({"batch_start", "batch_end", "lag"}),
+        types=types,
+        volatile=volatile,
     )
+
+
+@command(ast.ShowBatchInfo)
+def show_batch_info(ctx: Context, cmd: ast.ShowBatchInfo) -> Result:
+    volatile = frozenset({"batch_start", "batch_end", "lag"})
+    return _batch_result(ctx, cmd, admin.batch_info, "Batch {}", BATCH_TYPES, volatile)
 
 
 @command(ast.ShowBatchEvents)
 def show_batch_events(ctx: Context, cmd: ast.ShowBatchEvents) -> Result:
-    with ctx.cursor() as cur:
-        batch_id = _batch_id(ctx, cur, cmd.batch, cmd.queue)
-        table = admin.batch_events(cur, batch_id)
-    return Result(
-        title=f"Events of batch {batch_id}",
-        columns=table.columns,
-        rows=table.rows,
-        types={"ev_id": "number", "ev_txid": "number", "ev_retry": "number"},
-        volatile=frozenset({"ev_time", "ev_txid"}),
-    )
+    types = {"ev_id": "number", "ev_txid": "number", "ev_retry": "number"}
+    volatile = frozenset({"ev_time", "ev_txid"})
+    return _batch_result(ctx, cmd, admin.batch_events, "Events of batch {}", types, volatile)
