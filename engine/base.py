@@ -98,14 +98,32 @@ def read_pidfile(path: str | os.PathLike[str]) -> int | None:
         return None
 
 
-def pid_alive(pid: int) -> bool:
-    """True while pid runs (a zombie is dead)."""
+def _signalable(pid: int) -> bool:
+    """True while the pid exists (signal 0 reaches it or is refused)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    return True
+
+
+def pid_exists(pid: int) -> bool:
+    """True while the pid exists at all (a zombie too, unless it is our child: reaped)."""
+    if not _signalable(pid):
+        return False
+    with contextlib.suppress(ChildProcessError, OSError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    return True
+
+
+def pid_alive(pid: int) -> bool:
+    """True while pid runs (a zombie is dead); never reaps it."""
+    if not _signalable(pid):
+        return False
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")

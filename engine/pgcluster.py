@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.base import pid_alive
+from engine.base import pid_alive, pid_exists
 
 __all__ = [
     "BINDIR_ENV",
@@ -247,7 +247,7 @@ class Cluster:
     def kill(self) -> None:
         """SIGKILL the postmaster and all its children: how node death is simulated."""
         pid = self.postmaster_pid()
-        if pid is None or not _exists(pid):
+        if pid is None or not pid_exists(pid):
             return
         victims = [pid, *_children(pid)]
         for victim in victims:
@@ -256,7 +256,7 @@ class Cluster:
         # Wait until every process is gone (reaped, not just a zombie): a new postmaster
         # refuses to start while the old pid exists or its shared memory is attached.
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(_exists(v) for v in victims):
+        while time.monotonic() < deadline and any(pid_exists(v) for v in victims):
             time.sleep(0.02)
         self._started = False
 
@@ -382,21 +382,6 @@ def _make_traversable(path: Path) -> None:
         if not mode & 0o001:
             with contextlib.suppress(PermissionError):
                 parent.chmod(mode | 0o001)
-
-
-def _exists(pid: int) -> bool:
-    """True while the pid exists at all, zombies included."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(ChildProcessError, OSError):
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    return True
 
 
 def _children(pid: int) -> list[int]:

@@ -305,6 +305,22 @@ class Supervisor:
             "logfile": "",  # stderr is the log file already
         }
 
+    def _start_with_ini(
+        self,
+        name: str,
+        kind: str,
+        section: str,
+        values: dict[str, Any],
+        notes: list[str],
+        **meta: Any,
+    ) -> DaemonInfo:
+        """Write the daemon's ini file (its own files added) and spawn it; meta is kept."""
+        values.update(self._own_files(name))
+        ini = self._write_ini(name, section, values)
+        record = {"name": name, "kind": kind, "args": [str(ini)], "config": str(ini), **meta}
+        record.update(cwd=os.getcwd(), notes=notes)
+        return self._spawn(name, record)
+
     def start_ticker(
         self,
         name: str = "ticker",
@@ -320,18 +336,9 @@ class Supervisor:
             "database_list": ", ".join(databases) if databases else None,
         }
         values.update(options or {})
-        values.update(self._own_files(name))
-        ini = self._write_ini(name, "pgqd", values)
-        meta = {
-            "name": name,
-            "kind": "ticker",
-            "args": [str(ini)],
-            "config": str(ini),
-            "databases": list(databases),
-            "cwd": os.getcwd(),
-            "notes": notes,
-        }
-        return self._spawn(name, meta)
+        return self._start_with_ini(
+            name, "ticker", "pgqd", values, notes, databases=list(databases)
+        )
 
     def start_consumer(
         self,
@@ -358,22 +365,18 @@ class Supervisor:
         values: dict[str, Any] = {"db": db, "queue_name": queue, "handler": handler}
         values.update(options or {})
         values.setdefault("consumer_name", name)
-        values.update(self._own_files(name))
-        ini = self._write_ini(name, "consumer", values)
-        meta = {
-            "name": name,
-            "kind": "consumer",
-            "args": [str(ini)],
-            "config": str(ini),
-            "db": db,
-            "queue": queue,
-            "consumer": values["consumer_name"],
-            "subconsumer": values.get("subconsumer_name"),
-            "handler": handler,
-            "cwd": os.getcwd(),
-            "notes": notes,
-        }
-        return self._spawn(name, meta)
+        return self._start_with_ini(
+            name,
+            "consumer",
+            "consumer",
+            values,
+            notes,
+            db=db,
+            queue=queue,
+            consumer=values["consumer_name"],
+            subconsumer=values.get("subconsumer_name"),
+            handler=handler,
+        )
 
     def start_from_ini(
         self,
