@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from engine.admin.queue import SETTINGS
 from qadmin.catalog import Catalog
 from qadmin.complete.match import complete
 from qadmin.parser import get_parser
@@ -35,6 +36,7 @@ def build(queues: int, consumers: int) -> Catalog:
         consumers=per_queue,
         batches={"queue_00000": list(range(1, 101))},
         ticks={q: [3, 2, 1] for q in names},
+        settings=SETTINGS,  # fetched with the rest (engine.catalog.local_names)
     )
 
 
