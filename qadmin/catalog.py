@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
+from typing import Any
 
 __all__ = ["EMPTY", "Catalog"]
 
@@ -45,7 +46,7 @@ class Catalog:
     @classmethod
     def build(cls, **kw) -> Catalog:  # type: ignore[no-untyped-def]
         """A catalog from plain dicts and lists (the fetched names, tests, benchmarks)."""
-        maps = {}
+        maps: dict[str, Any] = {}
         for name in ("consumers", "subconsumers", "batches", "ticks"):
             maps[name] = MappingProxyType({k: tuple(v) for k, v in kw.pop(name, {}).items()})
         every = sorted({c for names in maps["consumers"].values() for c in names})
