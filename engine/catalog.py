@@ -15,10 +15,11 @@ import psycopg2.extensions
 
 from engine import supervisor
 from engine.admin.queue import SETTINGS
+from engine.admin.server import installed_modules
 from engine.daemon_keys import consumer_keys, ticker_keys
 from engine.handlers import HANDLER_NAMES
 
-__all__ = ["TICKS_PER_QUEUE", "fetch_names", "host_names", "local_names", "schema_present"]
+__all__ = ["TICKS_PER_QUEUE", "fetch_names", "host_names", "local_names"]
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +56,6 @@ DATABASES_SQL = (
 USERS_SQL = "select rolname from pg_catalog.pg_roles where rolcanlogin order by 1"
 NODES_SQL = "select distinct node_name from pgq_node.node_location order by 1"
 TICKS_PER_QUEUE = 10
-
-# the table whose presence says a module is installed
-_MODULE_TABLE = {
-    "pgq": "pgq.queue",
-    "pgq_node": "pgq_node.node_location",
-}
-
-
-def schema_present(cur: psycopg2.extensions.cursor, module: str) -> bool:
-    """Whether a module's tables exist in the database (pgq, pgq_node ...)."""
-    cur.execute("select pg_catalog.to_regclass(%s) is not null", (_MODULE_TABLE[module],))
-    row = cur.fetchone()
-    return bool(row and row[0])
 
 
 def _pgq_names(cur: psycopg2.extensions.cursor) -> dict[str, Any]:
@@ -144,7 +132,8 @@ def fetch_names(conn: psycopg2.extensions.connection) -> dict[str, Any]:
     tables: list[str] = []
     sequences: list[str] = []
     with conn.cursor() as cur:
-        if schema_present(cur, "pgq"):
+        modules = installed_modules(cur)
+        if "pgq" in modules:
             out.update(_pgq_names(cur))
         cur.execute(RELATIONS_SQL)
         for schema, name, kind in cur.fetchall():
@@ -154,7 +143,7 @@ def fetch_names(conn: psycopg2.extensions.connection) -> dict[str, Any]:
         out["databases"] = [r[0] for r in cur.fetchall()]
         cur.execute(USERS_SQL)
         out["users"] = [r[0] for r in cur.fetchall()]
-        if schema_present(cur, "pgq_node"):
+        if "pgq_node" in modules:
             cur.execute(NODES_SQL)
             out["nodes"] = [r[0] for r in cur.fetchall()]
     if not conn.autocommit:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.base import pid_alive, pid_exists
+from engine.db import ConnInfo
 
 __all__ = [
     "BINDIR_ENV",
@@ -153,9 +154,11 @@ class Cluster:
 
     def dsn(self, dbname: str = "postgres", **extra: str) -> str:
         """libpq connection string for a database of this cluster."""
-        parts = {"host": self.host, "port": str(self.port), "user": self.user, "dbname": dbname}
-        parts.update(extra)
-        return " ".join(f"{k}={_conninfo_quote(v)}" for k, v in parts.items())
+        return self.conn_info(dbname).replace(**extra).to_dsn()
+
+    def conn_info(self, dbname: str = "postgres") -> ConnInfo:
+        """How to connect to a database of this cluster."""
+        return ConnInfo.parse(host=self.host, port=self.port, user=self.user, dbname=dbname)
 
     def conninfo(self, dbname: str = "postgres") -> dict[str, str | int]:
         """Keyword arguments for psycopg2.connect()."""
@@ -398,9 +401,3 @@ def _children(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             kids.append(int(entry.name))
     return kids
-
-
-def _conninfo_quote(value: str) -> str:
-    if value and all(c not in value for c in " '\\"):
-        return value
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -47,7 +47,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg2
-import psycopg2.extensions
 
 from engine.base import pid_alive, read_pidfile
 from engine.config import Config, ConfigError
@@ -63,7 +62,6 @@ __all__ = [
     "names",
     "reload",
     "restart",
-    "split_dsn",
     "start_consumer",
     "start_from_ini",
     "start_ticker",
@@ -112,19 +110,6 @@ def default_state_dir() -> Path:
     xdg = os.environ.get("XDG_STATE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
     return base / "qadmin"
-
-
-def split_dsn(dsn: str) -> tuple[str, str | None]:
-    """(connect string without dbname, dbname): base_connstr for a ticker."""
-    params = psycopg2.extensions.parse_dsn(dsn) if dsn else {}
-    dbname = params.pop("dbname", None)
-    return " ".join(f"{k}={_conninfo_quote(str(v))}" for k, v in params.items()), dbname
-
-
-def _conninfo_quote(value: str) -> str:
-    if value and all(c not in value for c in " '\\"):
-        return value
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _ini_value(value: Any) -> str:

@@ -10,9 +10,12 @@ import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qadmin import __version__
+
+if TYPE_CHECKING:
+    from engine.db import ConnInfo
 
 __all__ = ["main"]
 
@@ -105,46 +108,53 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _conn_params(args: argparse.Namespace) -> dict[str, str]:
+def _check_positional(args: argparse.Namespace) -> None:
+    if len(args.positional) > 2:
+        raise _Usage(f'extra command-line argument "{args.positional[2]}" ignored is not allowed')
+
+
+def _conn_params(args: argparse.Namespace) -> ConnInfo:
+    """The ConnInfo of the switches and DBNAME [USERNAME] (a conninfo string or URI too).
+
+    A string libpq cannot read raises psycopg2.ProgrammingError.
+    """
+    from engine.db import ConnInfo
+
     pos = list(args.positional)
-    if len(pos) > 2:
-        raise _Usage(f'extra command-line argument "{pos[2]}" ignored is not allowed')
-    params: dict[str, str] = {}
     dbname = args.dbname or (pos[0] if pos else None)
     user = args.username or (pos[1] if len(pos) > 1 else None)
-    if dbname and "=" in dbname:
-        params["dsn"] = dbname
-    elif dbname:
-        params["dbname"] = dbname
-    for key, value in (("host", args.host), ("port", args.port), ("user", user)):
-        if value:
-            params[key] = value
-    return params
+    conninfo = None
+    if dbname and ("=" in dbname or dbname.startswith(("postgresql://", "postgres://"))):
+        conninfo, dbname = dbname, None
+    return ConnInfo.parse(
+        conninfo,
+        dbname=dbname or None,
+        host=args.host or None,
+        port=args.port or None,
+        user=user or None,
+    )
 
 
-def _connect(params: dict[str, str], ask_password: bool, interactive: bool) -> Any:
+def _connect(params: ConnInfo, ask_password: bool, interactive: bool) -> Any:
+    """Connect (asking for a password with -W, or when the server wants one);
+    returns the connection and the ConnInfo that made it."""
     import psycopg2
 
-    from engine.db import connect
-
-    params = dict(params)
     if ask_password:
-        params["password"] = getpass.getpass("Password: ")
-    dsn = params.pop("dsn", None)
+        params = params.replace(password=getpass.getpass("Password: "))
     try:
-        return connect(dsn, autocommit=True, **params), params
+        return params.connect(autocommit=True), params
     except psycopg2.OperationalError as err:
         if "password" in str(err) and "no password supplied" in str(err) and interactive:
-            params["password"] = getpass.getpass("Password: ")
-            return connect(dsn, autocommit=True, **params), params
+            params = params.replace(password=getpass.getpass("Password: "))
+            return params.connect(autocommit=True), params
         raise
 
 
 @contextlib.contextmanager
-def _sandbox(quiet: bool) -> Iterator[dict[str, str]]:
-    """A throwaway cluster with every module installed, removed on exit."""
-    import psycopg2
-
+def _sandbox(quiet: bool) -> Iterator[ConnInfo]:
+    """A throwaway cluster with every module installed, removed on exit; yields its ConnInfo."""
+    from engine.admin.server import create_database
     from engine.install import install
     from engine.pgcluster import create_cluster
 
@@ -152,24 +162,14 @@ def _sandbox(quiet: bool) -> Iterator[dict[str, str]]:
         print("qadmin: starting a throwaway PostgreSQL ...", file=sys.stderr)
     cluster = create_cluster()
     try:
-        admin = psycopg2.connect(cluster.dsn("postgres"))
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute("create database qadmin")
-        admin.close()
-        conn = psycopg2.connect(cluster.dsn("qadmin"))
-        try:
+        with contextlib.closing(cluster.conn_info("postgres").connect(autocommit=True)) as admin:
+            create_database(admin, "qadmin")
+        info = cluster.conn_info("qadmin")
+        with contextlib.closing(info.connect()) as conn:
             for report in install(conn):
                 if not quiet:
                     print(f"qadmin: {report}", file=sys.stderr)
-        finally:
-            conn.close()
-        yield {
-            "host": cluster.host,
-            "port": str(cluster.port),
-            "user": cluster.user,
-            "dbname": "qadmin",
-        }
+        yield info
     finally:
         cluster.destroy()
         if not quiet:
@@ -194,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-        params = _conn_params(args)
+        _check_positional(args)
     except _Usage as err:
         print(f'qadmin: {err}\nTry "qadmin --help" for more information.', file=sys.stderr)
         return EXIT_FATAL
@@ -219,12 +219,13 @@ def _main(argv: Sequence[str] | None = None) -> int:
             except (ClusterError, InstallError) as err:
                 print(f"qadmin: sandbox: {err}", file=sys.stderr)
                 return EXIT_FATAL
-        return _run(args, params, scripted)
+        return _run(args, None, scripted)
     except KeyboardInterrupt:
         return EXIT_FATAL
 
 
-def _run(args: argparse.Namespace, params: dict[str, str], scripted: bool) -> int:
+def _run(args: argparse.Namespace, params: ConnInfo | None, scripted: bool) -> int:
+    """Connect (with params, a ConnInfo, else as the switches say) and run the console."""
     import psycopg2
 
     from engine.db import describe_error
@@ -232,25 +233,23 @@ def _run(args: argparse.Namespace, params: dict[str, str], scripted: bool) -> in
     from qadmin.runner import ConnectionLost, Runner
 
     try:
+        if params is None:
+            params = _conn_params(args)
         conn, used = _connect(params, args.password, not scripted)
     except psycopg2.Error as err:
         print(f"qadmin: error: cannot connect: {describe_error(err)}", file=sys.stderr)
         return EXIT_FATAL
     fmt = "csv" if args.csv else "json" if args.json else "expanded" if args.expanded else "aligned"
     settings = Settings(format=fmt, mask_volatile=args.mask_volatile)
-    if "dsn" in params:
-        used = {"dsn": params["dsn"], **used}
     ctx = Context(conn=conn, conn_params=used, settings=settings, assume_yes=args.yes)
     runner = Runner(ctx, on_error=args.on_error)
     try:
         if args.queue:
+            from engine.admin.queue import queue_exists
+            from engine.admin.server import schema_present
+
             with conn.cursor() as cur:
-                cur.execute(
-                    "select pg_catalog.to_regclass('pgq.queue') is not null"
-                    " and exists (select 1 from pgq.queue where queue_name = %s)",
-                    (args.queue,),
-                )
-                if not cur.fetchone()[0]:
+                if not (schema_present(cur, "pgq") and queue_exists(cur, args.queue)):
                     print(f'qadmin: warning: queue "{args.queue}" does not exist', file=sys.stderr)
             ctx.queue = args.queue
         if not args.no_rc:
@@ -281,11 +280,12 @@ def _run_rc(runner: Any) -> None:
 
 
 def _run_scripts(args: argparse.Namespace, runner: Any) -> int:
+    from engine.db import begin, finish
+
     actions = args.actions or [("f", "-")]
     ctx = runner.ctx
     if args.single_transaction:
-        with ctx.conn.cursor() as cur:
-            cur.execute("begin")
+        begin(ctx.conn)
     failed = False
     for kind, value in actions:
         if kind == "c":
@@ -307,8 +307,7 @@ def _run_scripts(args: argparse.Namespace, runner: Any) -> int:
         if outcome.exit or outcome.stopped:
             break
     if args.single_transaction and ctx.conn is not None and not ctx.conn.closed:
-        with ctx.conn.cursor() as cur:
-            cur.execute("rollback" if failed else "commit")
+        finish(ctx.conn, commit=not failed)
     if failed and args.on_error == "stop":
         return EXIT_SCRIPT
     return EXIT_OK

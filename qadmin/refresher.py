@@ -10,7 +10,7 @@ from collections.abc import Callable
 import psycopg2
 
 from engine.catalog import fetch_names
-from engine.db import connect
+from engine.db import ConnInfo
 from qadmin.catalog import Catalog
 
 __all__ = ["CatalogRefresher", "fetch_catalog"]
@@ -35,20 +35,20 @@ class CatalogRefresher:
         self._on_catalog = on_catalog
         self._wanted = threading.Event()
         self._lock = threading.Lock()
-        self._params: dict[str, str] = {}
+        self._params = ConnInfo()
         self._conn: psycopg2.extensions.connection | None = None
-        self._conn_key: tuple | None = None
+        self._conn_key: ConnInfo | None = None
         self._stop = False
         self.busy = False
         self.last_error: str | None = None
         self._thread = threading.Thread(target=self._loop, name="catalog-refresh", daemon=True)
         self._thread.start()
 
-    def refresh(self, params: dict[str, str] | None = None) -> None:
+    def refresh(self, params: ConnInfo | None = None) -> None:
         """Ask for a new snapshot (with new connection parameters after CONNECT)."""
         with self._lock:
             if params is not None:
-                self._params = dict(params)
+                self._params = params
         self._wanted.set()
 
     def close(self) -> None:
@@ -60,16 +60,12 @@ class CatalogRefresher:
 
     def _connection(self) -> psycopg2.extensions.connection:
         with self._lock:
-            params = dict(self._params)
-        key = tuple(sorted(params.items()))
-        if self._conn is None or self._conn.closed or key != self._conn_key:
+            params = self._params
+        if self._conn is None or self._conn.closed or params != self._conn_key:
             if self._conn is not None and not self._conn.closed:
                 self._conn.close()
-            dsn = params.pop("dsn", None)
-            self._conn = connect(
-                dsn, autocommit=True, application_name="qadmin-completion", **params
-            )
-            self._conn_key = key
+            self._conn = params.connect(autocommit=True, application_name="qadmin-completion")
+            self._conn_key = params
         return self._conn
 
     def _loop(self) -> None:

@@ -94,8 +94,7 @@ def register_consumer(
     """Register a consumer (or move it to a tick / another's position); True if new."""
     with atomic(conn), conn.cursor() as cur:
         require_queue(cur, queue)
-        if copy_from is not None:
-            require_consumer(cur, queue, copy_from)
+        if copy_from is not None:  # the function says if copy_from is not registered
             ret = call_api(cur, "pgq.register_consumer_copy", [queue, consumer, copy_from])
         elif at_tick is not None:
             ret = call_api(cur, "pgq.register_consumer_at", [queue, consumer, at_tick])
@@ -128,7 +127,7 @@ def rename_consumer(
 ) -> None:
     """Rename a consumer on one queue (position, batch, retries and subconsumers kept)."""
     with atomic(conn), conn.cursor() as cur:
-        require_consumer(cur, queue, consumer)
+        require_queue(cur, queue)  # the function says if the consumer is not registered
         call_api(cur, "pgq.rename_consumer", [queue, consumer, new_name])
 
 

@@ -91,16 +91,12 @@ select top.queue_name, top.ticks,
 
 
 def setting_param(key: str) -> str:
-    """The set_queue_config parameter for a short or full setting name."""
-    name = key.lower().removeprefix("queue_")
-    if name in SETTINGS:
-        return SETTINGS[name]
-    if name in SETTINGS.values():
-        return name
-    raise AdminError(
-        f'unknown queue setting "{key}"',
-        hint="settings: " + ", ".join(SETTINGS),
-    )
+    """The set_queue_config parameter for a setting: short names (max_count) spelled out.
+
+    Other names go to pgq.set_queue_config as they are: it knows the settings
+    (with or without the queue_ prefix) and refuses the others.
+    """
+    return SETTINGS.get(key.lower().removeprefix("queue_"), key)
 
 
 def queue_names(cur: psycopg2.extensions.cursor, pattern: str | None = None) -> list[str]:
@@ -168,9 +164,7 @@ def rename_queue(conn: psycopg2.extensions.connection, queue: str, new_name: str
     """Give a queue a new name."""
     with atomic(conn), conn.cursor() as cur:
         require_queue(cur, queue)
-        if queue_exists(cur, new_name) and new_name != queue:
-            raise AdminError(f'queue "{new_name}" already exists')
-        call_api(cur, "pgq.rename_queue", [queue, new_name])
+        call_api(cur, "pgq.rename_queue", [queue, new_name])  # refuses a name in use
 
 
 def tick(conn: psycopg2.extensions.connection, queue: str) -> int:

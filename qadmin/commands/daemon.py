@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-import psycopg2.extensions
 
 from engine import supervisor as sv
 from engine.daemon_keys import (
@@ -25,6 +22,7 @@ from engine.daemon_keys import (
     consumer_keys,
     ticker_keys,
 )
+from engine.db import ConnInfo
 from engine.handlers import BUILTIN_HANDLERS
 from qadmin import ast
 from qadmin.commands.registry import CommandError, Context, Result, command
@@ -51,20 +49,6 @@ _GIVEN_BY_STATEMENT = {
     "consumer": "the consumer is the one after START CONSUMER",
     "handler": "the handler is the one after USING",
 }
-# libpq settings of the console's connection that daemons get too (never the password)
-_PASSED_ON = (
-    "service",
-    "sslmode",
-    "sslrootcert",
-    "sslcert",
-    "sslkey",
-    "sslcrl",
-    "passfile",
-    "gssencmode",
-    "options",
-    "target_session_attrs",
-    "connect_timeout",
-)
 _PASSWORD_NOTE = (
     "the password typed at CONNECT does not reach daemons: they need ~/.pgpass or "
     "PGPASSWORD in the environment qadmin was started with"
@@ -112,36 +96,14 @@ def _options(
     return out
 
 
-def _connection(ctx: Context) -> tuple[dict[str, str], list[str]]:
+def _connection(ctx: Context) -> tuple[ConnInfo, list[str]]:
     """The console's connection settings for a daemon (no password), and notes."""
     conn = ctx.require_conn()
-    effective = conn.get_dsn_parameters()  # libpq leaves the password out
-    given: dict[str, str] = {}
-    if ctx.conn_params.get("dsn"):
-        given.update(psycopg2.extensions.parse_dsn(ctx.conn_params["dsn"]))
-    given.update({k: v for k, v in ctx.conn_params.items() if k != "dsn"})
-    params = {
-        k: str(effective[k])
-        for k in ("host", "hostaddr", "port", "user", "dbname")
-        if effective.get(k)
-    }
-    if "hostaddr" in params and "host" in params and "hostaddr" not in given:
-        del params["hostaddr"]
-    params.update({k: str(given[k]) for k in _PASSED_ON if given.get(k)})
+    info = ctx.conn_params.for_daemon(conn.get_dsn_parameters())
     notes = []
-    if given.get("password") and conn.info.used_password:
+    if ctx.conn_params.get("password") and conn.info.used_password:
         notes.append("NOTE:  " + _PASSWORD_NOTE)
-    return params, notes
-
-
-def _dsn(params: dict[str, str]) -> str:
-    return " ".join(f"{k}={_quote(v)}" for k, v in params.items())
-
-
-def _quote(value: str) -> str:
-    if value and not re.search(r"[\s'\\]", value):
-        return value
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return info, notes
 
 
 def _error_line(text: str | None) -> str | None:
@@ -198,8 +160,7 @@ def start_ticker(ctx: Context, cmd: ast.StartTicker) -> Result:
     params, notes = _connection(ctx)
     options = _options(cmd.options, ticker_keys(), TICKER_ARGUMENT_KEYS, "ticker")
     databases = list(cmd.databases) or [params["dbname"]]
-    base = sv.split_dsn(_dsn(params))[0]
-    options.setdefault("base_connstr", base)
+    options.setdefault("base_connstr", params.replace(dbname=None).to_dsn())
     name = cmd.name or DEFAULT_TICKER
     with _supervisor():
         info = sv.start_ticker(
@@ -223,7 +184,7 @@ def start_consumer(ctx: Context, cmd: ast.StartConsumer) -> Result:
     notes: list[str] = []
     if db is None:
         params, notes = _connection(ctx)
-        db = _dsn(params)
+        db = params.to_dsn()
     options["consumer_name"] = cmd.consumer
     name = cmd.daemon
     if name is None:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import psycopg2.extensions
 
+from engine.db import ConnInfo
 from qadmin import ast
 from qadmin.errors import CommandError
 from qadmin.result import OUTPUT_FORMATS, Result, Settings
@@ -38,7 +39,7 @@ class Context:
     """The session a handler works in: connection, default queue, settings."""
 
     conn: psycopg2.extensions.connection | None
-    conn_params: dict[str, str] = field(default_factory=dict)
+    conn_params: ConnInfo = field(default_factory=ConnInfo)  # to connect again
     queue: str | None = None
     settings: Settings = field(default_factory=Settings)
     interactive: bool = False

@@ -5,9 +5,11 @@ from __future__ import annotations
 import psycopg2
 
 from engine import install as installer
+from engine.admin.node import node_conninfo
 from engine.admin.objects import module_versions
 from engine.admin.queue import queue_exists
-from engine.db import connect as db_connect
+from engine.admin.server import schema_present, server_version
+from engine.db import ConnInfo
 from qadmin import __version__, ast
 from qadmin.commands.registry import (
     OUTPUT_FORMATS,
@@ -40,17 +42,9 @@ _NOT_WATCHABLE = (
 )
 
 
-def _pgq_installed(conn: psycopg2.extensions.connection) -> bool:
-    with conn.cursor() as cur:
-        cur.execute("select pg_catalog.to_regclass('pgq.queue') is not null")
-        return bool(cur.fetchone()[0])
-
-
-def _node_location(ctx: Context, node: str, queue: str | None) -> str:
-    conn = ctx.require_conn()
-    with conn.cursor() as cur:
-        cur.execute("select pg_catalog.to_regclass('pgq_node.node_location') is not null")
-        if not cur.fetchone()[0]:
+def _node_conninfo(ctx: Context, node: str, queue: str | None) -> ConnInfo:
+    with ctx.cursor() as cur:
+        if not schema_present(cur, "pgq_node"):
             built = "pgq_node" in installer.MODULES
             raise CommandError(
                 "CONNECT node= needs the pgq_node module, which is not installed here",
@@ -60,23 +54,17 @@ def _node_location(ctx: Context, node: str, queue: str | None) -> str:
             )
         if queue is None:
             raise CommandError("CONNECT node= needs a queue: give queue= or set a default")
-        cur.execute(
-            "select node_location from pgq_node.get_queue_locations(%s) where node_name = %s",
-            (queue, node),
-        )
-        row = cur.fetchone()
-    if row is None:
+        info = node_conninfo(cur, queue, node)
+    if info is None:
         raise CommandError(f'node "{node}" not found for queue "{queue}"')
-    return row[0]
+    return info
 
 
 def describe_connection(ctx: Context) -> str:
     """`qadmin 0.1.0 (server 15.4, pgq 3.6.0)` for the current connection."""
-    conn = ctx.require_conn()
-    with conn.cursor() as cur:
+    with ctx.cursor() as cur:
         versions = module_versions(cur)
-        cur.execute("show server_version")
-        server = cur.fetchone()[0].split()[0]
+        server = server_version(cur).split()[0]
     mods = ", ".join(f"{k} {v}" for k, v in versions.items()) or "no pgq installed"
     return f"qadmin {__version__} (server {server}, {mods})"
 
@@ -92,25 +80,15 @@ def connect(ctx: Context, cmd: ast.Connect) -> Result:
     swapped = True
     if not params and queue is None and node is None:
         # plain CONNECT: connect again with the same settings
-        base = dict(ctx.conn_params)
-        dsn = base.pop("dsn", None)
-        new_conn = db_connect(dsn, autocommit=True, **base)
-        _swap(ctx, new_conn, ctx.conn_params)
+        _swap(ctx, ctx.conn_params)
         notes.append(describe_connection(ctx))
     elif node is not None:
-        location = _node_location(ctx, node, queue or ctx.queue)
-        new_conn = db_connect(location, autocommit=True)
-        _swap(ctx, new_conn, {"dsn": location})
+        _swap(ctx, _node_conninfo(ctx, node, queue or ctx.queue))
         ctx.queue = queue or ctx.queue
         notes.append(describe_connection(ctx))
     elif params:
-        # keys not given come from the current connection (libpq lets the
-        # keyword arguments override the same keys of the conninfo string)
-        merged = {k: v for k, v in ctx.conn_params.items() if k != "dsn"}
-        base_dsn = ctx.conn_params.get("dsn")
-        merged.update(params)
-        new_conn = db_connect(base_dsn, autocommit=True, **merged)
-        _swap(ctx, new_conn, {**({"dsn": base_dsn} if base_dsn else {}), **merged})
+        # keys not given come from the current connection
+        _swap(ctx, ctx.conn_params.replace(**params))
         ctx.queue = None
         notes.append(describe_connection(ctx))
     else:
@@ -118,21 +96,21 @@ def connect(ctx: Context, cmd: ast.Connect) -> Result:
     if swapped and ctx.on_connect is not None:
         ctx.on_connect(ctx)  # new server or database: new completion names
     if queue is not None:
-        conn = ctx.require_conn()
-        if _pgq_installed(conn):
-            with conn.cursor() as cur:
-                if not queue_exists(cur, queue):
-                    raise CommandError(f'queue "{queue}" does not exist')
-        else:
-            raise CommandError("pgq is not installed in this database", hint="INSTALL pgq;")
+        with ctx.cursor() as cur:
+            if not schema_present(cur, "pgq"):
+                raise CommandError("pgq is not installed in this database", hint="INSTALL pgq;")
+            if not queue_exists(cur, queue):
+                raise CommandError(f'queue "{queue}" does not exist')
         ctx.queue = queue
     return Result(status="CONNECT", notes=tuple(notes))
 
 
-def _swap(ctx: Context, new_conn: psycopg2.extensions.connection, params: dict) -> None:
+def _swap(ctx: Context, info: ConnInfo) -> None:
+    """Connect with info; only once that worked, it replaces the current connection."""
+    new_conn = info.connect(autocommit=True)
     old = ctx.conn
     ctx.conn = new_conn
-    ctx.conn_params = {k: str(v) for k, v in params.items() if v is not None}
+    ctx.conn_params = info
     if old is not None and not old.closed:
         old.close()
 
@@ -214,11 +192,9 @@ def watch(ctx: Context, cmd: ast.Watch) -> Result:
 
 @command(ast.ShowVersion)
 def show_version(ctx: Context, cmd: ast.ShowVersion) -> Result:
-    conn = ctx.require_conn()
     rows = [("qadmin", __version__)]
-    with conn.cursor() as cur:
-        cur.execute("show server_version")
-        rows.append(("server", cur.fetchone()[0]))
+    with ctx.cursor() as cur:
+        rows.append(("server", server_version(cur)))
         rows.extend(module_versions(cur).items())
     return Result(
         columns=("component", "version"), rows=tuple(rows), volatile=frozenset({"version"})

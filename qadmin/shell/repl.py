@@ -12,7 +12,6 @@ from prompt_toolkit import prompt as pt_prompt
 from prompt_toolkit.application import Application
 from prompt_toolkit.formatted_text import FormattedText
 
-from engine.db import connect
 from qadmin.catalog import EMPTY, Catalog
 from qadmin.commands.registry import Context
 from qadmin.commands.session import describe_connection
@@ -65,10 +64,8 @@ def _ask(question: str) -> bool:
 
 
 def _reconnect(ctx: Context, runner: Runner) -> None:
-    params = dict(ctx.conn_params)
-    dsn = params.pop("dsn", None)
     try:
-        ctx.conn = connect(dsn, autocommit=True, **params)
+        ctx.conn = ctx.conn_params.connect(autocommit=True)
         runner.notice("The connection to the server was lost. Attempting reset: Succeeded.")
     except psycopg2.Error:
         ctx.conn = None

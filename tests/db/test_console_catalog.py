@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from engine.db import ConnInfo
 from qadmin.complete.match import complete
 from qadmin.refresher import CatalogRefresher, fetch_catalog
 
@@ -45,7 +46,7 @@ def test_refresher_swaps_in_new_snapshots(db):
 
     refresher = CatalogRefresher(on_catalog)
     try:
-        refresher.refresh({"dsn": db.dsn})
+        refresher.refresh(ConnInfo.parse(db.dsn))
         assert done.wait(10)
         assert got[-1].queues == ()
         done.clear()
@@ -54,7 +55,7 @@ def test_refresher_swaps_in_new_snapshots(db):
         assert done.wait(10)
         assert got[-1].queues == ("fresh",)
         done.clear()
-        refresher.refresh({"dsn": db.dsn + " dbname=no_such_db"})
+        refresher.refresh(ConnInfo.parse(db.dsn, dbname="no_such_db"))
         assert not done.wait(2)
         assert refresher.last_error and "no_such_db" in refresher.last_error
     finally:

@@ -16,6 +16,7 @@ import psycopg2
 import pytest
 
 from engine.base import pid_alive
+from engine.db import ConnInfo
 from engine.handlers import HANDLER_NAMES
 from qadmin.commands.registry import CommandError, Context, Result, Settings, dispatch
 from qadmin.parser import parse_one
@@ -42,7 +43,7 @@ def state_dir(db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
 
 def make_ctx(db, **kw) -> Context:
     conn = db.connect(autocommit=True)
-    return Context(conn=conn, conn_params={"dsn": db.dsn}, settings=Settings(), **kw)
+    return Context(conn=conn, conn_params=ConnInfo.parse(db.dsn), settings=Settings(), **kw)
 
 
 def run(ctx: Context, text: str) -> Result:
@@ -256,7 +257,7 @@ def test_a_password_typed_at_connect_does_not_reach_daemons(db, state_dir, passw
     try:
         ctx = Context(
             conn=conn,
-            conn_params={"dsn": db.dsn, "user": password_user, "password": "secret"},
+            conn_params=ConnInfo.parse(db.dsn, user=password_user, password="secret"),
             settings=Settings(),
         )
         db.execute("select pgq.create_queue('q1')")

@@ -7,6 +7,7 @@ import io
 import psycopg2
 import pytest
 
+from engine.db import ConnInfo
 from qadmin import ast
 from qadmin.commands.registry import CommandError, Context, Settings, dispatch
 from qadmin.parser import parse_one
@@ -15,7 +16,7 @@ from qadmin.runner import Runner
 
 def make_ctx(db, **kw) -> Context:
     conn = db.connect(autocommit=True)
-    return Context(conn=conn, conn_params={"dsn": db.dsn}, settings=Settings(), **kw)
+    return Context(conn=conn, conn_params=ConnInfo.parse(db.dsn), settings=Settings(), **kw)
 
 
 def run(ctx: Context, text: str):

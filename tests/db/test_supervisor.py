@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-from psycopg2.extensions import parse_dsn
 
 from engine.base import pid_alive
 from engine.supervisor import (
@@ -17,7 +16,6 @@ from engine.supervisor import (
     Supervisor,
     SupervisorError,
     default_state_dir,
-    split_dsn,
 )
 from tests.db.daemon_util import PROJECT_ROOT, base_connstr, daemon_env, wait_for, write_ini
 from tests.pgqtools import tick
@@ -160,13 +158,10 @@ def test_start_from_ini_and_the_command_line(db, tmp_path):
     assert r.stdout.count("stopped") == 2
 
 
-def test_state_directory_and_dsn_helpers(monkeypatch, tmp_path):
+def test_state_directory(monkeypatch, tmp_path):
     monkeypatch.delenv(STATE_DIR_ENV, raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
     assert default_state_dir() == tmp_path / "xdg" / "qadmin"
     monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path / "mine"))
     assert default_state_dir() == tmp_path / "mine"
     assert Supervisor().state_dir == tmp_path / "mine"
-    base, dbname = split_dsn("host=h port=5 dbname=d user='a b'")
-    assert dbname == "d"
-    assert parse_dsn(base) == {"host": "h", "port": "5", "user": "a b"}

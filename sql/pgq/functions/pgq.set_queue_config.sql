@@ -60,7 +60,10 @@ begin
         'queue_extra_maint',
         'queue_notify')
     then
-        raise exception 'cannot change parameter "%"', x_param_name;
+        raise exception 'cannot change parameter "%"', x_param_name
+            using hint = 'settings: ticker_max_count, ticker_max_lag, ticker_idle_period,'
+                || ' ticker_paused, rotation_period, external_ticker, per_tx_limit,'
+                || ' disable_insert, extra_maint, notify';
     end if;
     if x_param_value is null
        and v_param_name not in ('queue_per_tx_limit', 'queue_extra_maint')
