@@ -22,6 +22,7 @@ __all__ = [
     "call_api",
     "connect",
     "describe_error",
+    "fetch_value",
     "finish",
     "func_call",
     "sql",
@@ -249,12 +250,21 @@ def call_api(
     return rows
 
 
+def fetch_value(cur: psycopg2.extensions.cursor, query: Any, args: Sequence[Any] = ()) -> Any:
+    """The first column of the one row a query answers (select exists ..., show ...)."""
+    cur.execute(query, list(args))
+    row = cur.fetchone()
+    if row is None:
+        raise DatabaseError(f"query answered no row: {query}")
+    return row[0]
+
+
 def describe_error(err: BaseException) -> str:
     """One message for a database error: the server's text with DETAIL and HINT."""
     if isinstance(err, psycopg2.Error):
         diag = getattr(err, "diag", None)
         primary = diag.message_primary if diag is not None else None
-        if not primary:
+        if diag is None or not primary:
             return (str(err).strip() or type(err).__name__).removeprefix("ERROR:  ")
         lines = [primary]
         if diag.message_detail:

@@ -42,7 +42,7 @@ import psycopg2.extensions
 from psycopg2 import sql
 
 from engine.base import Daemon, UsageError
-from engine.db import describe_error
+from engine.db import describe_error, fetch_value
 
 __all__ = ["TICKER_LOCK", "DatabaseWorker", "Ticker", "main"]
 
@@ -168,15 +168,15 @@ class DatabaseWorker:
                     failures = 0
                     self._wait(self.ticker.check_period)
                     continue
-                cur.execute("select pgq.version()")
-                version = cur.fetchone()[0] or ""
+                version = fetch_value(cur, "select pgq.version()") or ""
                 if not version[:1].isdigit() or int(version.split(".")[0]) < 3:
                     self._set_state("old pgq", f"pgq version {version} is too old (need 3.x)")
                     conn.close()
                     self._wait(self.ticker.check_period)
                     continue
-                cur.execute("select pg_catalog.pg_try_advisory_lock(%s, %s)", TICKER_LOCK)
-                if not cur.fetchone()[0]:
+                if not fetch_value(
+                    cur, "select pg_catalog.pg_try_advisory_lock(%s, %s)", TICKER_LOCK
+                ):
                     cur.execute(_LOCK_HOLDER, TICKER_LOCK)
                     row = cur.fetchone()
                     who = (
@@ -261,8 +261,7 @@ class DatabaseWorker:
                 return
             # the period is read each time: a reload applies at once
             if now >= last_round + t.ticker_period:
-                cur.execute("select pgq.ticker()")
-                self._count("ticks", cur.fetchone()[0] or 0)
+                self._count("ticks", fetch_value(cur, "select pgq.ticker()") or 0)
                 last_round = now
             if not conn.notifies:
                 timeout = max(0.0, last_round + t.ticker_period - time.monotonic())
@@ -275,8 +274,10 @@ class DatabaseWorker:
                 queues = sorted({n.payload for n in conn.notifies if n.channel == "pgq_insert"})
                 del conn.notifies[:]
                 if queues:
-                    cur.execute("select pgq.ticker_now(%s)", (queues,))
-                    self._count("notify_ticks", cur.fetchone()[0] or 0)
+                    self._count(
+                        "notify_ticks",
+                        fetch_value(cur, "select pgq.ticker_now(%s)", (queues,)) or 0,
+                    )
 
     # -- maintenance thread --------------------------------------------------------------
     def _maint_main(self) -> None:
@@ -343,8 +344,7 @@ class DatabaseWorker:
     def _run_retry(self, conn: psycopg2.extensions.connection) -> None:
         with conn.cursor() as cur:
             while not self.stopping:
-                cur.execute("select pgq.maint_retry_events()")
-                n = cur.fetchone()[0] or 0
+                n = fetch_value(cur, "select pgq.maint_retry_events()") or 0
                 self._count("retry", n)
                 if not n:
                     break

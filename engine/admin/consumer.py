@@ -9,7 +9,7 @@ import psycopg2.extensions
 
 from engine.admin import AdminError, Table, atomic, fetch_table
 from engine.admin.queue import require_queue
-from engine.db import call_api, sql
+from engine.db import call_api, fetch_value, sql
 
 __all__ = [
     "batch_events",
@@ -77,8 +77,7 @@ def subconsumer_names(cur: psycopg2.extensions.cursor, queue: str, consumer: str
 def require_consumer(cur: psycopg2.extensions.cursor, queue: str, consumer: str) -> str:
     """The consumer's name, or AdminError naming the queue or consumer that is missing."""
     require_queue(cur, queue)
-    cur.execute(CONSUMER_EXISTS_SQL, (queue, consumer))
-    if not cur.fetchone()[0]:
+    if not fetch_value(cur, CONSUMER_EXISTS_SQL, (queue, consumer)):
         raise AdminError(f'consumer "{consumer}" is not registered on queue "{queue}"')
     return consumer
 
@@ -99,8 +98,7 @@ def register_consumer(
         elif at_tick is not None:
             ret = call_api(cur, "pgq.register_consumer_at", [queue, consumer, at_tick])
         else:
-            cur.execute(CONSUMER_EXISTS_SQL, (queue, consumer))
-            if cur.fetchone()[0]:
+            if fetch_value(cur, CONSUMER_EXISTS_SQL, (queue, consumer)):
                 raise AdminError(f'consumer "{consumer}" is already registered on queue "{queue}"')
             ret = call_api(cur, "pgq.register_consumer", [queue, consumer])
     return ret[0][0] == 1
@@ -195,17 +193,21 @@ def current_batch(cur: psycopg2.extensions.cursor, queue: str, consumer: str) ->
     return batch
 
 
+BATCH_OPEN_SQL = "select exists (select 1 from pgq.subscription where sub_batch = %s)"
+
+
+def _require_open(cur: psycopg2.extensions.cursor, batch_id: int) -> None:
+    if not fetch_value(cur, BATCH_OPEN_SQL, (batch_id,)):
+        raise AdminError(f"batch {batch_id} is not open")
+
+
 def batch_info(cur: psycopg2.extensions.cursor, batch_id: int) -> Table:
     """pgq.get_batch_info of an open batch."""
-    cur.execute("select exists (select 1 from pgq.subscription where sub_batch = %s)", (batch_id,))
-    if not cur.fetchone()[0]:
-        raise AdminError(f"batch {batch_id} is not open")
+    _require_open(cur, batch_id)
     return fetch_table(cur, sql.SQL("select * from pgq.get_batch_info(%s)"), [batch_id])
 
 
 def batch_events(cur: psycopg2.extensions.cursor, batch_id: int) -> Table:
     """The events of an open batch."""
-    cur.execute("select exists (select 1 from pgq.subscription where sub_batch = %s)", (batch_id,))
-    if not cur.fetchone()[0]:
-        raise AdminError(f"batch {batch_id} is not open")
+    _require_open(cur, batch_id)
     return fetch_table(cur, sql.SQL("select * from pgq.get_batch_events(%s)"), [batch_id])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg2.extensions
 
 from engine.admin import AdminError, Table, fetch_table
-from engine.db import sql
+from engine.db import fetch_value, sql
 
 __all__ = ["describe_sequence", "describe_table", "module_versions", "resolve_relation"]
 
@@ -100,6 +100,7 @@ def module_versions(cur: psycopg2.extensions.cursor) -> dict[str, str]:
     cur.execute(VERSIONS_SQL)
     out = {}
     for (schema,) in cur.fetchall():
-        cur.execute(sql.SQL("select {}.version()").format(sql.Identifier(schema)))
-        out[schema] = cur.fetchone()[0]
+        out[schema] = fetch_value(
+            cur, sql.SQL("select {}.version()").format(sql.Identifier(schema))
+        )
     return out

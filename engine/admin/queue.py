@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 import psycopg2.extensions
 
 from engine.admin import AdminError, Table, atomic, fetch_table
-from engine.db import call_api, sql
+from engine.db import call_api, fetch_value, sql
 
 __all__ = [
     "SETTINGS",
@@ -109,8 +109,7 @@ def queue_names(cur: psycopg2.extensions.cursor, pattern: str | None = None) -> 
 
 
 def queue_exists(cur: psycopg2.extensions.cursor, queue: str) -> bool:
-    cur.execute(QUEUE_EXISTS_SQL, (queue,))
-    return bool(cur.fetchone()[0])
+    return bool(fetch_value(cur, QUEUE_EXISTS_SQL, (queue,)))
 
 
 def require_queue(cur: psycopg2.extensions.cursor, queue: str) -> str:

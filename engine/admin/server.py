@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg2.extensions
 
-from engine.db import sql
+from engine.db import fetch_value, sql
 
 __all__ = [
     "MODULE_MARKERS",
@@ -48,8 +48,7 @@ def schema_present(cur: psycopg2.extensions.cursor, module: str) -> bool:
 
 def server_version(cur: psycopg2.extensions.cursor) -> str:
     """The server's version string as SHOW server_version gives it (`15.4 (Debian ...)`)."""
-    cur.execute("show server_version")
-    return cur.fetchone()[0]
+    return fetch_value(cur, "show server_version")
 
 
 def create_database(conn: psycopg2.extensions.connection, name: str) -> None:
