@@ -259,9 +259,21 @@ def fetch_value(cur: psycopg2.extensions.cursor, query: Any, args: Sequence[Any]
     return row[0]
 
 
-def describe_error(err: BaseException) -> str:
-    """One message for a database error: the server's text with DETAIL and HINT."""
+def describe_error(err: BaseException, *, context: bool = True) -> str:
+    """One message for a database error, as psql shows it (without the leading ERROR:).
+
+    The server's message with, where it sent them, the statement's LINE and a
+    caret under the position, DETAIL, HINT, QUERY and CONTEXT: libpq's own
+    rendering, so it reads exactly as in psql.  context=False leaves CONTEXT out
+    (an SQL API function's RAISE says where it is in our code, not in the user's).
+    """
     if isinstance(err, psycopg2.Error):
+        if err.pgerror:
+            text = err.pgerror.rstrip("\n")
+            if not context:
+                text = text.split("\nCONTEXT:  ", 1)[0]
+            severity, sep, rest = text.partition(":  ")
+            return rest if sep and severity.isupper() else text
         diag = getattr(err, "diag", None)
         primary = diag.message_primary if diag is not None else None
         if diag is None or not primary:

@@ -10,6 +10,7 @@ traceback.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import logging
 import os
 import shutil
@@ -39,6 +40,20 @@ log = logging.getLogger(__name__)
 
 # undefined function, table, schema: a command ran on a database without PgQ
 _MISSING_OBJECT = {"42883", "42P01", "3F000"}
+
+
+def _mistyped_command(text: str) -> str | None:
+    """The console command a statement that failed as SQL is one word off (CREATE QUEU)."""
+    words = text.split()
+    if len(words) < 2:
+        return None
+    for size in (3, 2):
+        typed = " ".join(words[:size]).upper()
+        known = [c for c in commands_starting(words[0]) if len(c.split()) == size]
+        close = difflib.get_close_matches(typed, known, n=1, cutoff=0.8)
+        if close and close[0] != typed:
+            return close[0]
+    return None
 
 
 def _is_show(text: str) -> bool:
@@ -162,7 +177,7 @@ class Runner:
             self._flush_notices()
             if self._lost(err):
                 raise ConnectionLost(describe_error(err)) from None
-            message = describe_error(err)
+            message = describe_error(err, context=isinstance(cmd, ast.Sql))
             if (
                 not isinstance(cmd, ast.Sql)
                 and err.pgcode in _MISSING_OBJECT
@@ -173,6 +188,12 @@ class Runner:
             elif isinstance(cmd, ast.Sql) and err.pgcode == "42704" and _is_show(cmd.text):
                 shows = ", ".join(commands_starting("show"))
                 message += f"\nHINT:  qadmin's SHOW commands: {shows}"
+            elif (
+                isinstance(cmd, ast.Sql)
+                and err.pgcode == "42601"
+                and (meant := _mistyped_command(cmd.text))
+            ):
+                message += f"\nHINT:  did you mean qadmin's {meant}? (HELP {meant};)"
             self.error(message, line)
             return False
         except KeyboardInterrupt:
