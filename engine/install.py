@@ -133,7 +133,11 @@ def _expand(path: Path, seen: tuple[Path, ...] = ()) -> list[tuple[Path, str]]:
             pieces.append((path, text))
         buf.clear()
 
-    for line in path.read_text().splitlines(keepends=True):
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise InstallError(f"{path}: {err.strerror}") from err
+    for line in text.splitlines(keepends=True):
         m = _INCLUDE.match(line.strip())
         if m:
             flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -152,3 +153,48 @@ def test_psql_manifest_runs_as_is(empty_db):
     assert empty_db.scalar("select pgq.version()") == "3.6.0"
     with pytest.raises(psycopg2.Error):
         empty_db.execute("select pgq_coop.version()")
+
+
+def _released_pgq_script(db) -> str | None:
+    """Skytools PgQ 3.5 as plain SQL (its extension script minus the extension calls)."""
+    sharedir = db.scalar("select setting from pg_config where name = 'SHAREDIR'")
+    path = Path(sharedir) / "extension" / "pgq--3.5.sql"
+    if not path.is_file():
+        return None
+    return "\n".join(
+        ln
+        for ln in path.read_text().splitlines()
+        if "pg_extension_config_dump" not in ln and not ln.startswith("\\")
+    )
+
+
+def test_upgrade_from_released_skytools_layout(empty_db):
+    """A database set up with released Skytools PgQ 3.5 (C triggers) upgrades in place."""
+    script = _released_pgq_script(empty_db)
+    if script is None:
+        pytest.skip("the original PgQ 3.5 files (postgresql-NN-pgq3) are not installed")
+    conn = empty_db.connect(autocommit=False)
+    conn.cursor().execute(script)
+    conn.commit()
+    empty_db.execute("select pgq.create_queue('q1')")
+    empty_db.execute("select pgq.register_consumer('q1', 'c1')")
+    empty_db.execute("create table cap (id int primary key, v text)")
+    empty_db.execute(
+        "create trigger c after insert on cap for each row execute procedure pgq.logutriga('q1')"
+    )
+    empty_db.execute("insert into cap values (1, 'before')")
+    install(empty_db.connect(autocommit=False))
+    assert empty_db.scalar("select pgq.version()") == "3.6.0"
+    # the C trigger function was replaced by ours, the table's trigger kept
+    lang = empty_db.scalar(
+        "select l.lanname from pg_proc p join pg_language l on l.oid = p.prolang"
+        " where p.oid = 'pgq.logutriga()'::regprocedure"
+    )
+    assert lang == "plpgsql"
+    empty_db.execute("insert into cap values (2, 'after')")
+    tick(empty_db.conn.cursor(), "q1")
+    assert [e[2] for e in consume_all(empty_db.conn.cursor(), "q1", "c1")] == [
+        "id=1&v=before",
+        "id=2&v=after",
+    ]
+    empty_db.execute("drop table cap")

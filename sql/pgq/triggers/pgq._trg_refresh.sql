@@ -38,6 +38,8 @@ returns text as $$
 --      for both, joined with ', ' (e.g. 'created, none').
 -- ----------------------------------------------------------------------
 declare
+    -- pg_trigger.tgtype bit of FOR EACH ROW triggers (TRIGGER_TYPE_ROW)
+    tgtype_row  constant integer := 1;
     rowtype     oid;
     target      text;
     sig         text;
@@ -78,7 +80,7 @@ begin
                and p.pronamespace = 'pgq'::regnamespace
                and case when target = '_trg_event'
                         then p.proname in ('logutriga', 'sqltriga', 'jsontriga')
-                             and (t.tgtype & 1) = 1                 -- FOR EACH ROW
+                             and t.tgtype & tgtype_row <> 0
                              and t.tgnargs > 0
                         else p.proname = '_trg_capture_statement'
                              and t.tgnargs > 1
