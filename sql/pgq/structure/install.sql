@@ -97,9 +97,9 @@ select pgq._refresh_insert_code();  -- generates pgq.insert_event_raw() and inse
 \ir ../triggers/pgq._trg_fields.sql
 \ir ../triggers/pgq._trg_skip.sql
 \ir ../triggers/pgq._trg_statement.sql
-\ir ../triggers/pgq.logutriga.sql
-\ir ../triggers/pgq.sqltriga.sql
-\ir ../triggers/pgq.jsontriga.sql
+\ir ../triggers/pgq._trg_create_entry.sql
+select pgq._trg_create_entry('logutriga'), pgq._trg_create_entry('sqltriga'),
+       pgq._trg_create_entry('jsontriga');
 \ir ../triggers/pgq._trg_capture_statement.sql
 \ir ../triggers/pgq.create_statement_capture.sql
 \ir ../triggers/pgq._trg_refresh.sql
