@@ -71,6 +71,7 @@ def slow_path(db: Any) -> None:
     """Turn a database into a slow-path one: no DDL event triggers, no overloads."""
     db.execute("drop event trigger pgq_capture_ddl")
     db.execute("drop event trigger pgq_capture_drop")
+    db.execute("drop event trigger pgq_capture_predrop")
     for (fn,) in db.execute(
         "select oid::regprocedure::text from pg_proc where proname in ('_trg_event', '_trg_fields')"
         " and pronamespace = 'pgq'::regnamespace and proargtypes[5] <> 'anyelement'::regtype"

@@ -106,6 +106,7 @@ select pgq._trg_create_entry('logutriga'), pgq._trg_create_entry('sqltriga'),
 \ir ../triggers/pgq._trg_refresh_tables.sql
 \ir ../triggers/pgq._trg_ddl_watch.sql
 \ir ../triggers/pgq._trg_drop_watch.sql
+\ir ../triggers/pgq._trg_before_drop.sql
 \ir ../triggers/pgq._trg_setup.sql
 -- DDL event triggers and the fast path of captured tables (superuser only)
 select pgq._trg_setup();
