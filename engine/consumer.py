@@ -20,9 +20,10 @@ queue wakes it at once.
 With ``subconsumer_name`` the consumer is one of the cooperative workers of a
 pgq_coop consumer (``CoopConsumer``), one process each.  ``RemoteConsumer`` applies
 batches to another database exactly once: the target records each applied batch id
-in ``qadmin_ext.completed_batch`` in the same transaction (pgq_ext-style), so a
-batch replayed after a crash between the target's commit and ``finish_batch`` is
-skipped there.
+with the qadmin_ext module (``qadmin_ext.set_batch_done``, pgq_ext-style) in the same
+transaction, so a batch replayed after a crash between the target's commit and
+``finish_batch`` is skipped there.  The admin installs qadmin_ext in the target, as
+pgq_ext in Skytools (``python -m engine.install -d TARGET qadmin_ext``).
 
 Command line: ``python -m engine.consumer CONFIG.ini`` runs the ``handler`` named in
 the config (``print``, ``exec``, ``queue_mover``, ``table_dispatcher``, or
@@ -44,16 +45,17 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
-from engine.base import KILL_HOOKS, Daemon, UsageError, kill_point
+from engine.base import KILL_HOOKS, Daemon, DaemonError, UsageError, kill_point
 from engine.config import Config, ConfigError
 from engine.db import describe_error, func_call
 
 __all__ = [
     "EVENT_FIELDS",
-    "TRACKING_TABLE",
+    "TRACKING_MODULE",
     "Batch",
     "BatchWalker",
     "Consumer",
@@ -79,20 +81,7 @@ EVENT_FIELDS = (
     "ev_extra4",
 )
 CURSOR_NAME = "batch_walker"
-TRACKING_TABLE = "qadmin_ext.completed_batch"
-
-_TRACKING_DDL = """
-create schema if not exists qadmin_ext;
-create table if not exists qadmin_ext.completed_batch (
-    tracking_key    text        not null,
-    batch_id        bigint      not null,
-    done_time       timestamptz not null default now(),
-    primary key (tracking_key, batch_id)
-);
-comment on table qadmin_ext.completed_batch is
-    'Batches a qadmin consumer (queue_mover, table_dispatcher) applied here, so a batch '
-    'replayed after a crash is applied once; tracking_key = source db/queue/consumer';
-"""
+TRACKING_MODULE = "qadmin_ext"
 
 
 class Event:
@@ -661,7 +650,6 @@ class RemoteConsumer(Consumer):
     def __init__(self, argv: Sequence[str] | None = None) -> None:
         super().__init__(argv)
         self.dst: psycopg2.extensions.connection | None = None
-        self._tracking_ready = False
         self._tracking_key: str | None = None
         self._last_prune = 0.0
 
@@ -672,20 +660,27 @@ class RemoteConsumer(Consumer):
         self._tracking_key = self.cf.get("tracking_key", "") or None
 
     def get_dst(self) -> psycopg2.extensions.connection:
-        """The target connection, with the tracking table made on first use."""
+        """The target connection; it must have the qadmin_ext module."""
         if self.dst is not None and not self.dst.closed:
             return self.dst
-        self.dst = _connect(self.dst_connstr, f"{self.job_name} target")
-        if not self._tracking_ready:
-            with self.dst.cursor() as cur:
-                cur.execute("select to_regclass(%s) is not null", (TRACKING_TABLE,))
-                if not cur.fetchone()[0]:
-                    # two workers starting together must not both create it
-                    cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (TRACKING_TABLE,))
-                    cur.execute(_TRACKING_DDL)
-            self.dst.commit()
-            self._tracking_ready = True
-        return self.dst
+        dst = _connect(self.dst_connstr, f"{self.job_name} target")
+        try:
+            with dst.cursor() as cur:
+                cur.execute("select qadmin_ext.version()")
+            dst.commit()
+        except (psycopg2.errors.UndefinedFunction, psycopg2.errors.InvalidSchemaName):
+            info = dst.info
+            where = f"-h {info.host} -p {info.port} -U {info.user} -d {info.dbname}"
+            dbname = info.dbname
+            dst.close()
+            raise DaemonError(
+                f"the target database {dbname} lacks the {TRACKING_MODULE} module,"
+                " which records the batches applied there; install it there with"
+                f" python -m engine.install {where} {TRACKING_MODULE}"
+                f" (or INSTALL {TRACKING_MODULE}; in qadmin connected to it)"
+            ) from None
+        self.dst = dst
+        return dst
 
     def close_connections(self) -> None:
         super().close_connections()
@@ -713,12 +708,8 @@ class RemoteConsumer(Consumer):
         key = self.tracking_key(db)
         dst = self.get_dst()
         with dst.cursor() as dcur:
-            dcur.execute(
-                "insert into qadmin_ext.completed_batch (tracking_key, batch_id)"
-                " values (%s, %s) on conflict do nothing",
-                (key, batch_id),
-            )
-            if dcur.rowcount == 0:
+            dcur.execute("select qadmin_ext.set_batch_done(%s, %s)", (key, batch_id))
+            if not dcur.fetchone()[0]:
                 dst.rollback()
                 log.info("batch %d was applied to the target already: skipping it", batch_id)
                 self.stat_increase("skipped_batches")
@@ -745,10 +736,7 @@ class RemoteConsumer(Consumer):
                     (self.queue_name, len(self.consumer_name) + 1, self.consumer_name + "."),
                 )
                 oldest_open = min(oldest_open, cur.fetchone()[0] or oldest_open)
-        dcur.execute(
-            "delete from qadmin_ext.completed_batch where tracking_key = %s and batch_id < %s",
-            (key, oldest_open),
-        )
+        dcur.execute("select qadmin_ext.forget_batches(%s, %s)", (key, oldest_open))
 
     def process_remote_batch(
         self,
