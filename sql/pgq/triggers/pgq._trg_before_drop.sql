@@ -63,7 +63,8 @@ begin
     txt := pg_catalog.lower(txt);
 
     -- captured tables, each with itself and its ancestors (a DROP of a
-    -- partitioned table drops its partitions)
+    -- partitioned table drops its partitions) and the names they go by in
+    -- SQL text (a " doubled); materialized, so only these are matched
     with recursive captured(relid, anc) as (
         select c.oid, c.oid
           from pg_catalog.pg_proc p
@@ -73,17 +74,20 @@ begin
         union
         select captured.relid, i.inhparent
           from captured join pg_catalog.pg_inherits i on i.inhrelid = captured.anc
+    ), named as materialized (
+        select captured.relid,
+               pg_catalog.lower(pg_catalog.replace(a.relname, '"', '""')) as name,
+               pg_catalog.octet_length(a.relname) >= 63 as cut
+          from captured join pg_catalog.pg_class a on a.oid = captured.anc
     )
-    select pg_catalog.array_agg(distinct captured.relid) into rels
-      from captured join pg_catalog.pg_class a on a.oid = captured.anc
+    select pg_catalog.array_agg(distinct named.relid) into rels
+      from named
      where every
-        or txt ~ ('(^|[^[:alnum:]_$])'
-                  || pg_catalog.regexp_replace(
-                         pg_catalog.lower(pg_catalog.replace(a.relname, '"', '""')),
-                         '([^[:alnum:]_])', '\\\1', 'g')
-                  -- a longer name in the text was cut to NAMEDATALEN - 1 bytes
-                  || case when pg_catalog.octet_length(a.relname) >= 63 then ''
-                          else '($|[^[:alnum:]_$])' end);
+        or case when pg_catalog.strpos(txt, named.name) = 0 then false  -- cheap test first
+                else txt ~ ('(^|[^[:alnum:]_$])'
+                            || pg_catalog.regexp_replace(named.name, '([^[:alnum:]_])', '\\\1', 'g')
+                            -- a longer name in the text was cut to NAMEDATALEN - 1 bytes
+                            || case when named.cut then '' else '($|[^[:alnum:]_$])' end) end;
     if rels is null then
         return;
     end if;
