@@ -105,6 +105,7 @@ def _setup_db(dsn: str, name: str, kind: str) -> None:
             if kind == "slow":
                 cur.execute("drop event trigger pgq_capture_ddl")
                 cur.execute("drop event trigger pgq_capture_drop")
+                cur.execute("drop event trigger pgq_capture_predrop")
             cur.execute("select pgq.create_queue(%s)", (QUEUE,))
         conn.commit()
     finally:

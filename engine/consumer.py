@@ -20,9 +20,10 @@ queue wakes it at once.
 With ``subconsumer_name`` the consumer is one of the cooperative workers of a
 pgq_coop consumer (``CoopConsumer``), one process each.  ``RemoteConsumer`` applies
 batches to another database exactly once: the target records each applied batch id
-in ``qadmin_ext.completed_batch`` in the same transaction (pgq_ext-style), so a
-batch replayed after a crash between the target's commit and ``finish_batch`` is
-skipped there.
+with the qadmin_ext module (``qadmin_ext.set_batch_done``, pgq_ext-style) in the same
+transaction, so a batch replayed after a crash between the target's commit and
+``finish_batch`` is skipped there.  The admin installs qadmin_ext in the target, as
+pgq_ext in Skytools (``python -m engine.install -d TARGET qadmin_ext``).
 
 Command line: ``python -m engine.consumer CONFIG.ini`` runs the ``handler`` named in
 the config (``print``, ``exec``, ``queue_mover``, ``table_dispatcher``, or
@@ -44,16 +45,17 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
-from engine.base import KILL_HOOKS, Daemon, UsageError, kill_point
+from engine.base import KILL_HOOKS, Daemon, DaemonError, UsageError, kill_point
 from engine.config import Config, ConfigError
-from engine.db import describe_error, func_call
+from engine.db import describe_error, fetch_value, func_call
 
 __all__ = [
     "EVENT_FIELDS",
-    "TRACKING_TABLE",
+    "TRACKING_MODULE",
     "Batch",
     "BatchWalker",
     "Consumer",
@@ -79,20 +81,7 @@ EVENT_FIELDS = (
     "ev_extra4",
 )
 CURSOR_NAME = "batch_walker"
-TRACKING_TABLE = "qadmin_ext.completed_batch"
-
-_TRACKING_DDL = """
-create schema if not exists qadmin_ext;
-create table if not exists qadmin_ext.completed_batch (
-    tracking_key    text        not null,
-    batch_id        bigint      not null,
-    done_time       timestamptz not null default now(),
-    primary key (tracking_key, batch_id)
-);
-comment on table qadmin_ext.completed_batch is
-    'Batches a qadmin consumer (queue_mover, table_dispatcher) applied here, so a batch '
-    'replayed after a crash is applied once; tracking_key = source db/queue/consumer';
-"""
+TRACKING_MODULE = "qadmin_ext"
 
 
 class Event:
@@ -372,10 +361,8 @@ queue_name = myqueue
             if self.use_notify:
                 cur.execute("listen pgq_tick")
             if self.auto_register and not self._registered and not self.coop:
-                cur.execute(
-                    "select pgq.register_consumer(%s, %s)", (self.queue_name, self.consumer_name)
-                )
-                if cur.fetchone()[0] == 1:
+                args = (self.queue_name, self.consumer_name)
+                if fetch_value(cur, "select pgq.register_consumer(%s, %s)", args) == 1:
                     log.info(
                         "registered consumer %s on queue %s", self.consumer_name, self.queue_name
                     )
@@ -448,8 +435,7 @@ queue_name = myqueue
         conn = _connect(self.db_connstr, f"{self.job_name} consumer")
         try:
             with conn.cursor() as cur:
-                cur.execute(func_call(func, len(args)), args)
-                done = cur.fetchone()[0]
+                done = fetch_value(cur, func_call(func, len(args)), args)
             if register:
                 what = "registered" if done else "was registered already"
             else:
@@ -512,7 +498,8 @@ queue_name = myqueue
 
     def _next_batch(self, cur: Any) -> Batch | None:
         if self.coop:
-            cur.execute(
+            batch_id = fetch_value(
+                cur,
                 "select pgq_coop.next_batch_custom(%s, %s, %s, %s::interval, %s, %s::interval,"
                 " %s::interval)",
                 (
@@ -525,7 +512,6 @@ queue_name = myqueue
                     self.subconsumer_timeout,
                 ),
             )
-            batch_id = cur.fetchone()[0]
             if batch_id is None:
                 return None
             cur.execute(
@@ -661,7 +647,6 @@ class RemoteConsumer(Consumer):
     def __init__(self, argv: Sequence[str] | None = None) -> None:
         super().__init__(argv)
         self.dst: psycopg2.extensions.connection | None = None
-        self._tracking_ready = False
         self._tracking_key: str | None = None
         self._last_prune = 0.0
 
@@ -672,20 +657,27 @@ class RemoteConsumer(Consumer):
         self._tracking_key = self.cf.get("tracking_key", "") or None
 
     def get_dst(self) -> psycopg2.extensions.connection:
-        """The target connection, with the tracking table made on first use."""
+        """The target connection; it must have the qadmin_ext module."""
         if self.dst is not None and not self.dst.closed:
             return self.dst
-        self.dst = _connect(self.dst_connstr, f"{self.job_name} target")
-        if not self._tracking_ready:
-            with self.dst.cursor() as cur:
-                cur.execute("select to_regclass(%s) is not null", (TRACKING_TABLE,))
-                if not cur.fetchone()[0]:
-                    # two workers starting together must not both create it
-                    cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (TRACKING_TABLE,))
-                    cur.execute(_TRACKING_DDL)
-            self.dst.commit()
-            self._tracking_ready = True
-        return self.dst
+        dst = _connect(self.dst_connstr, f"{self.job_name} target")
+        try:
+            with dst.cursor() as cur:
+                cur.execute("select qadmin_ext.version()")
+            dst.commit()
+        except (psycopg2.errors.UndefinedFunction, psycopg2.errors.InvalidSchemaName):
+            info = dst.info
+            where = f"-h {info.host} -p {info.port} -U {info.user} -d {info.dbname}"
+            dbname = info.dbname
+            dst.close()
+            raise DaemonError(
+                f"the target database {dbname} lacks the {TRACKING_MODULE} module,"
+                " which records the batches applied there; install it there with"
+                f" python -m engine.install {where} {TRACKING_MODULE}"
+                f" (or INSTALL {TRACKING_MODULE}; in qadmin connected to it)"
+            ) from None
+        self.dst = dst
+        return dst
 
     def close_connections(self) -> None:
         super().close_connections()
@@ -697,8 +689,7 @@ class RemoteConsumer(Consumer):
     def tracking_key(self, db: psycopg2.extensions.connection) -> str:
         if self._tracking_key is None:
             with db.cursor() as cur:
-                cur.execute("select current_database()")
-                dbname = cur.fetchone()[0]
+                dbname = fetch_value(cur, "select current_database()")
             self._tracking_key = f"{dbname}/{self.queue_name}/{self.consumer_name}"
         return self._tracking_key
 
@@ -713,12 +704,7 @@ class RemoteConsumer(Consumer):
         key = self.tracking_key(db)
         dst = self.get_dst()
         with dst.cursor() as dcur:
-            dcur.execute(
-                "insert into qadmin_ext.completed_batch (tracking_key, batch_id)"
-                " values (%s, %s) on conflict do nothing",
-                (key, batch_id),
-            )
-            if dcur.rowcount == 0:
+            if not fetch_value(dcur, "select qadmin_ext.set_batch_done(%s, %s)", (key, batch_id)):
                 dst.rollback()
                 log.info("batch %d was applied to the target already: skipping it", batch_id)
                 self.stat_increase("skipped_batches")
@@ -739,16 +725,17 @@ class RemoteConsumer(Consumer):
         oldest_open = batch_id
         if self.coop:
             with db.cursor() as cur:
-                cur.execute(
-                    "select min(current_batch) from pgq.get_consumer_info(%s)"
-                    " where left(consumer_name, %s) = %s",
-                    (self.queue_name, len(self.consumer_name) + 1, self.consumer_name + "."),
+                oldest_open = min(
+                    oldest_open,
+                    fetch_value(
+                        cur,
+                        "select min(current_batch) from pgq.get_consumer_info(%s)"
+                        " where left(consumer_name, %s) = %s",
+                        (self.queue_name, len(self.consumer_name) + 1, self.consumer_name + "."),
+                    )
+                    or oldest_open,
                 )
-                oldest_open = min(oldest_open, cur.fetchone()[0] or oldest_open)
-        dcur.execute(
-            "delete from qadmin_ext.completed_batch where tracking_key = %s and batch_id < %s",
-            (key, oldest_open),
-        )
+        dcur.execute("select qadmin_ext.forget_batches(%s, %s)", (key, oldest_open))
 
     def process_remote_batch(
         self,

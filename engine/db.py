@@ -252,7 +252,7 @@ def call_api(
 
 def fetch_value(cur: psycopg2.extensions.cursor, query: Any, args: Sequence[Any] = ()) -> Any:
     """The first column of the one row a query answers (select exists ..., show ...)."""
-    cur.execute(query, list(args))
+    cur.execute(query, args or None)  # no arguments: a literal % stays as it is
     row = cur.fetchone()
     if row is None:
         raise DatabaseError(f"query answered no row: {query}")

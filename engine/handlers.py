@@ -26,6 +26,7 @@ from psycopg2 import sql
 
 from engine.base import DaemonError, UsageError
 from engine.consumer import EVENT_FIELDS, Consumer, Event, RemoteConsumer
+from engine.db import fetch_value
 
 __all__ = [
     "BUILTIN_HANDLERS",
@@ -244,8 +245,7 @@ table = public.events
         if self._columns is None:
             with dst.cursor() as cur:
                 name = self.table_ident.as_string(dst)
-                cur.execute("select to_regclass(%s)", (name,))
-                if cur.fetchone()[0] is None:
+                if fetch_value(cur, "select to_regclass(%s)", (name,)) is None:
                     raise DaemonError(f"table {name} does not exist in the target database")
                 cur.execute(
                     "select attname from pg_catalog.pg_attribute"

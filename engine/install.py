@@ -1,4 +1,4 @@
-"""Install or upgrade the SQL modules (pgq, pgq_coop, ...) in one transaction.
+"""Install or upgrade the SQL modules (pgq, pgq_coop, qadmin_ext) in one transaction.
 
 Each module has an ordered manifest, ``sql/<module>/structure/install.sql``, that
 psql can run as it is (``\\ir`` includes); the installer reads the same manifest, so
@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg2
 import psycopg2.extensions
 
-from engine.db import connect, describe_error, sql
+from engine.db import connect, describe_error, fetch_value, sql
 
 __all__ = [
     "MODULES",
@@ -38,6 +38,8 @@ __all__ = [
 MODULES: dict[str, tuple[str, ...]] = {
     "pgq": (),
     "pgq_coop": ("pgq",),
+    # batch tracking for remote consumers, in the database they apply batches to
+    "qadmin_ext": (),
 }
 
 _INCLUDE = re.compile(r"^\\i[r]?\s+(\S+)\s*$")
@@ -133,7 +135,11 @@ def _expand(path: Path, seen: tuple[Path, ...] = ()) -> list[tuple[Path, str]]:
             pieces.append((path, text))
         buf.clear()
 
-    for line in path.read_text().splitlines(keepends=True):
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise InstallError(f"{path}: {err.strerror}") from err
+    for line in text.splitlines(keepends=True):
         m = _INCLUDE.match(line.strip())
         if m:
             flush()
@@ -161,25 +167,24 @@ def build_sql(module: str) -> str:
 
 def installed_version(cur: psycopg2.extensions.cursor, module: str) -> str | None:
     """Version string of an installed module, None if it is not installed."""
-    cur.execute(
+    if not fetch_value(
+        cur,
         "select exists (select 1 from pg_catalog.pg_proc p"
         " join pg_catalog.pg_namespace n on n.oid = p.pronamespace"
         " where n.nspname = %s and p.proname = 'version' and p.pronargs = 0)",
         (module,),
-    )
-    if not cur.fetchone()[0]:
+    ):
         return None
-    cur.execute(sql.SQL("select {}.version()").format(sql.Identifier(module)))
-    return cur.fetchone()[0]
+    return fetch_value(cur, sql.SQL("select {}.version()").format(sql.Identifier(module)))
 
 
 def _function_count(cur: psycopg2.extensions.cursor, module: str) -> int:
-    cur.execute(
+    return fetch_value(
+        cur,
         "select count(*) from pg_catalog.pg_proc p"
         " join pg_catalog.pg_namespace n on n.oid = p.pronamespace where n.nspname = %s",
         (module,),
     )
-    return cur.fetchone()[0]
 
 
 def install(

@@ -36,7 +36,7 @@ class Connect(Command):
 
 @dataclass(frozen=True, slots=True)
 class Install(Command):
-    """Install or upgrade SQL modules: install pgq | pgq_coop | pgq_node | londiste | all [, ...];
+    """Install or upgrade SQL modules: install pgq | pgq_coop | pgq_node | londiste | qadmin_ext | all [, ...];
 
     Installs what each module needs first, all in one transaction; running it
     again replaces the functions and keeps queues, consumers and events.

@@ -109,6 +109,15 @@ def test_install_is_idempotent_and_refuses_unbuilt_modules(empty_db):
         run(ctx, "install pgq")
 
 
+def test_install_qadmin_ext_alone(empty_db):
+    """The target of a remote consumer needs only qadmin_ext, not pgq."""
+    ctx = make_ctx(empty_db)
+    result = run(ctx, "INSTALL qadmin_ext")
+    assert [n.split(":")[0] for n in result.notes] == ["qadmin_ext"]
+    assert empty_db.scalar("select qadmin_ext.version()") == "3.6.0"
+    assert empty_db.scalar("select to_regnamespace('pgq')") is None
+
+
 def test_failing_command_inside_user_transaction_keeps_it_usable(db):
     ctx = make_ctx(db)
     run(ctx, "begin")

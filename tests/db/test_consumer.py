@@ -9,6 +9,9 @@ import subprocess
 import sys
 import time
 
+import psycopg2
+import pytest
+
 from tests.db.daemon_util import PROJECT_ROOT, Proc, daemon_env, wait_for, write_ini
 from tests.pgqtools import tick
 
@@ -298,3 +301,56 @@ def _alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_remote_target_needs_qadmin_ext_and_says_how_to_install_it(db, empty_db, tmp_path):
+    """Like pgq_ext in Skytools, the admin installs qadmin_ext in the target database."""
+    from engine.install import install
+
+    db.execute("select pgq.create_queue('q1')")
+    db.execute("select pgq.register_consumer('q1', 'c1')")
+    empty_db.execute("create table evs (ev_id bigint primary key, ev_type text, ev_data text)")
+    c = start_consumer(
+        tmp_path, db, "c1", "table_dispatcher", table="public.evs", dst_db=empty_db.dsn
+    )
+    try:
+        with db.conn.cursor() as cur:
+            cur.execute("select pgq.insert_event('q1', 't', 'd1')")
+            tick(cur, "q1")
+        wait_for(lambda: "lacks the qadmin_ext module" in c.text(), what="the error")
+        assert f"-d {empty_db.name} qadmin_ext" in c.text()
+        assert "Traceback" not in c.text()
+        # nothing was created in the target behind the admin's back
+        assert empty_db.scalar("select to_regnamespace('qadmin_ext')") is None
+        reports = install(empty_db.connect(autocommit=False), ["qadmin_ext"])
+        assert [(r.module, r.action) for r in reports] == [("qadmin_ext", "installed")]
+        wait_for(lambda: empty_db.scalar("select count(*) from evs") == 1, what="applied")
+        assert (
+            empty_db.execute("select tracking_key, batch_id from qadmin_ext.completed_batch")[0][0]
+            == f"{db.name}/q1/c1"
+        )
+    finally:
+        assert c.stop() == 0
+
+
+def test_qadmin_ext_records_each_batch_once(empty_db):
+    from engine.install import install
+
+    install(empty_db.connect(autocommit=False), ["qadmin_ext"])
+    assert empty_db.scalar("select qadmin_ext.version()") == "3.6.0"
+    assert empty_db.scalar("select qadmin_ext.set_batch_done('k', 5)") is True
+    assert empty_db.scalar("select qadmin_ext.set_batch_done('k', 5)") is False
+    assert empty_db.scalar("select qadmin_ext.set_batch_done('other', 5)") is True
+    empty_db.execute("select qadmin_ext.set_batch_done('k', 7)")
+    assert empty_db.scalar("select qadmin_ext.forget_batches('k', 7)") == 1
+    assert empty_db.execute(
+        "select tracking_key, batch_id from qadmin_ext.completed_batch order by 1, 2"
+    ) == [("k", 7), ("other", 5)]
+    # any role may record batches through the functions, none may write the table
+    empty_db.execute("create role ext_user login")
+    user = empty_db.connect(user="ext_user")
+    with user.cursor() as cur:
+        cur.execute("select qadmin_ext.set_batch_done('u', 1)")
+        with pytest.raises(psycopg2.Error, match="permission denied"):
+            cur.execute("delete from qadmin_ext.completed_batch")
+    user.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -18,8 +19,10 @@ def test_install_into_empty_database_and_again(empty_db):
     assert [(r.module, r.action) for r in reports] == [
         ("pgq", "installed"),
         ("pgq_coop", "installed"),
+        ("qadmin_ext", "installed"),
     ]
     assert "installed version 3.6.0" in str(reports[0])
+    assert str(reports[2]) == "qadmin_ext: installed version 3.6.0, 3 functions"
     reports = install(conn, ["pgq_coop"])
     assert [(r.module, r.action) for r in reports] == [
         ("pgq", "reinstalled"),
@@ -80,19 +83,21 @@ def test_failed_install_changes_nothing(empty_db, monkeypatch, tmp_path):
 
 def test_resolve_modules():
     assert resolve_modules(["pgq_coop"]) == ["pgq", "pgq_coop"]
-    assert resolve_modules([]) == ["pgq", "pgq_coop"]
+    assert resolve_modules([]) == ["pgq", "pgq_coop", "qadmin_ext"]
+    assert resolve_modules(["qadmin_ext"]) == ["qadmin_ext"]
     with pytest.raises(InstallError, match="unknown module 'nope'"):
         resolve_modules(["nope"])
 
 
 def test_single_file_sql_installs_with_psql(empty_db):
-    text = build_sql("pgq") + build_sql("pgq_coop")
+    text = build_sql("pgq") + build_sql("pgq_coop") + build_sql("qadmin_ext")
     assert "\\ir" not in text
     conn = empty_db.connect(autocommit=False)
     conn.cursor().execute(text)
     conn.commit()
     assert empty_db.scalar("select pgq.create_queue('q')") == 1
     assert empty_db.scalar("select pgq_coop.version()") == "3.6.0"
+    assert empty_db.scalar("select qadmin_ext.set_batch_done('k', 1)") is True
 
 
 def test_cli(empty_db):
@@ -112,12 +117,12 @@ def test_cli(empty_db):
     ]
     out = subprocess.run(args, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == [
-        "pgq: installed version 3.6.0, " + out.stdout.split(", ")[1].split("\n")[0],
-        out.stdout.splitlines()[1],
+    lines = out.stdout.splitlines()
+    assert [ln.split(",")[0] for ln in lines] == [
+        "pgq: installed version 3.6.0",
+        "pgq_coop: installed version 3.6.0",
+        "qadmin_ext: installed version 3.6.0",
     ]
-    assert out.stdout.startswith("pgq: installed version 3.6.0")
-    assert "pgq_coop: installed version 3.6.0" in out.stdout
     bad = subprocess.run([*args[:-1], "no_such_db"], capture_output=True, text=True)
     assert bad.returncode == 1
     assert 'database "no_such_db" does not exist' in bad.stderr
@@ -152,3 +157,48 @@ def test_psql_manifest_runs_as_is(empty_db):
     assert empty_db.scalar("select pgq.version()") == "3.6.0"
     with pytest.raises(psycopg2.Error):
         empty_db.execute("select pgq_coop.version()")
+
+
+def _released_pgq_script(db) -> str | None:
+    """Skytools PgQ 3.5 as plain SQL (its extension script minus the extension calls)."""
+    sharedir = db.scalar("select setting from pg_config where name = 'SHAREDIR'")
+    path = Path(sharedir) / "extension" / "pgq--3.5.sql"
+    if not path.is_file():
+        return None
+    return "\n".join(
+        ln
+        for ln in path.read_text().splitlines()
+        if "pg_extension_config_dump" not in ln and not ln.startswith("\\")
+    )
+
+
+def test_upgrade_from_released_skytools_layout(empty_db):
+    """A database set up with released Skytools PgQ 3.5 (C triggers) upgrades in place."""
+    script = _released_pgq_script(empty_db)
+    if script is None:
+        pytest.skip("the original PgQ 3.5 files (postgresql-NN-pgq3) are not installed")
+    conn = empty_db.connect(autocommit=False)
+    conn.cursor().execute(script)
+    conn.commit()
+    empty_db.execute("select pgq.create_queue('q1')")
+    empty_db.execute("select pgq.register_consumer('q1', 'c1')")
+    empty_db.execute("create table cap (id int primary key, v text)")
+    empty_db.execute(
+        "create trigger c after insert on cap for each row execute procedure pgq.logutriga('q1')"
+    )
+    empty_db.execute("insert into cap values (1, 'before')")
+    install(empty_db.connect(autocommit=False))
+    assert empty_db.scalar("select pgq.version()") == "3.6.0"
+    # the C trigger function was replaced by ours, the table's trigger kept
+    lang = empty_db.scalar(
+        "select l.lanname from pg_proc p join pg_language l on l.oid = p.prolang"
+        " where p.oid = 'pgq.logutriga()'::regprocedure"
+    )
+    assert lang == "plpgsql"
+    empty_db.execute("insert into cap values (2, 'after')")
+    tick(empty_db.conn.cursor(), "q1")
+    assert [e[2] for e in consume_all(empty_db.conn.cursor(), "q1", "c1")] == [
+        "id=1&v=before",
+        "id=2&v=after",
+    ]
+    empty_db.execute("drop table cap")

@@ -71,6 +71,7 @@ def slow_path(db: Any) -> None:
     """Turn a database into a slow-path one: no DDL event triggers, no overloads."""
     db.execute("drop event trigger pgq_capture_ddl")
     db.execute("drop event trigger pgq_capture_drop")
+    db.execute("drop event trigger pgq_capture_predrop")
     for (fn,) in db.execute(
         "select oid::regprocedure::text from pg_proc where proname in ('_trg_event', '_trg_fields')"
         " and pronamespace = 'pgq'::regnamespace and proargtypes[5] <> 'anyelement'::regtype"
@@ -634,3 +635,32 @@ def test_alter_table_then_capture(cap):
     assert ev["json"][1] == '{"id":2,"B":3,"c":"c c"}'
     ev = by_kind(cap.events("update tal set c = 'new' where id = 1"))
     assert ev["logu"][:2] == ("U:id", "id=1&B=1&c=new")
+
+
+def test_the_three_entry_points_come_from_one_definition(db):
+    """logutriga, sqltriga and jsontriga are one body with the kind filled in."""
+    src = dict(
+        db.execute(
+            "select proname, prosrc from pg_proc where pronamespace = 'pgq'::regnamespace"
+            " and proname in ('logutriga', 'sqltriga', 'jsontriga')"
+        )
+    )
+    assert sorted(src) == ["jsontriga", "logutriga", "sqltriga"]
+
+    def code(kind: str) -> str:
+        body = src[kind].split("\ndeclare\n", 1)[1]  # below the header comment
+        return body.replace(f"'{kind}'", "'KIND'")
+
+    assert code("logutriga") == code("sqltriga") == code("jsontriga")
+    assert "pgq._trg_event('KIND'" in code("logutriga")
+    # made again (as by a reinstall) it is the same function, with its triggers kept
+    db.execute("create table one_def (id int primary key)")
+    db.execute(
+        "create trigger c after insert on one_def for each row execute procedure pgq.sqltriga('q')"
+    )
+    oid = db.scalar("select 'pgq.sqltriga()'::regprocedure::oid")
+    db.execute("select pgq._trg_create_entry('sqltriga')")
+    assert db.scalar("select 'pgq.sqltriga()'::regprocedure::oid") == oid
+    assert db.scalar("select prosrc from pg_proc where oid = %s", (oid,)) == src["sqltriga"]
+    with pytest.raises(psycopg2.Error, match="no capture trigger nope"):
+        db.execute("select pgq._trg_create_entry('nope')")

@@ -81,7 +81,7 @@ CASES = [
     ("\\ti", ["\\timing"]),
     ("select 1; sh", ["show"]),
     ("select 1;\nsh", ["show"]),
-    ("install ", ["all", "londiste", "pgq", "pgq_coop", "pgq_node"]),
+    ("install ", ["all", "londiste", "pgq", "pgq_coop", "pgq_node", "qadmin_ext"]),
     ("drop queue orders ", ["force"]),
     ("unregister subconsumer * for billing from orders ", ["close"]),
 ]

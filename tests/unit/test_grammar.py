@@ -28,6 +28,7 @@ CASES = [
     ("install pgq;", ast.Install(("pgq",))),
     ("INSTALL pgq_coop, ALL;", ast.Install(("pgq_coop", "all"))),
     ("install londiste;", ast.Install(("londiste",))),
+    ("install qadmin_ext;", ast.Install(("qadmin_ext",))),
     ("help;", ast.Help(())),
     ("HELP create queue;", ast.Help(("create", "queue"))),
     ("show help;", ast.Help(())),

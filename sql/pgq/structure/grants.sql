@@ -21,6 +21,7 @@ grant execute on function
     pgq.seq_getval(text),
     pgq._event_seq_position(text),
     pgq.version(),
+    pgq._insert_state_bit(text),
     pgq.get_queue_info(),
     pgq.get_queue_info(text),
     pgq.get_consumer_info(),
@@ -99,7 +100,7 @@ grant insert on table pgq.event_template to pgq_writer;
 grant select, insert, truncate on table pgq.event_template to pgq_admin;
 grant select, insert, update, delete on table pgq.retry_queue to pgq_admin;
 
--- extra functions for the console (section owned by the console work)
+-- renaming, copying consumers, deleting events, ticking one queue
 grant execute on function
     pgq.register_consumer_copy(text, text, text)
 to pgq_reader;

@@ -24,7 +24,13 @@ select pgq.upgrade_schema();
 \ir ../functions/pgq.version.sql
 
 -- queue management
+\ir ../functions/pgq._insert_state_bit.sql
+\ir ../functions/pgq._insert_state.sql
+\ir ../functions/pgq._insert_checks.sql
+\ir ../functions/pgq._insert_code_tree.sql
+\ir ../functions/pgq._insert_function_sql.sql
 \ir ../functions/pgq._refresh_insert_code.sql
+\ir ../functions/pgq._queue_changed.sql
 \ir ../functions/pgq.create_queue.sql
 \ir ../functions/pgq.drop_queue.sql
 \ir ../functions/pgq.set_queue_config.sql
@@ -69,8 +75,6 @@ select pgq._refresh_insert_code();  -- generates pgq.insert_event_raw() and inse
 \ir ../functions/pgq.maint_operations.sql
 
 -- capture triggers (logutriga, sqltriga, jsontriga) and their generated fast path
--- (section owned by the triggers work; files under sql/pgq/triggers/)
-\ir ../triggers/cleanup.sql
 \ir ../triggers/pgq._urlencode.sql
 \ir ../triggers/pgq._trg_error.sql
 \ir ../triggers/pgq._trg_text.sql
@@ -93,20 +97,21 @@ select pgq._refresh_insert_code();  -- generates pgq.insert_event_raw() and inse
 \ir ../triggers/pgq._trg_fields.sql
 \ir ../triggers/pgq._trg_skip.sql
 \ir ../triggers/pgq._trg_statement.sql
-\ir ../triggers/pgq.logutriga.sql
-\ir ../triggers/pgq.sqltriga.sql
-\ir ../triggers/pgq.jsontriga.sql
+\ir ../triggers/pgq._trg_create_entry.sql
+select pgq._trg_create_entry('logutriga'), pgq._trg_create_entry('sqltriga'),
+       pgq._trg_create_entry('jsontriga');
 \ir ../triggers/pgq._trg_capture_statement.sql
 \ir ../triggers/pgq.create_statement_capture.sql
 \ir ../triggers/pgq._trg_refresh.sql
 \ir ../triggers/pgq._trg_refresh_tables.sql
 \ir ../triggers/pgq._trg_ddl_watch.sql
 \ir ../triggers/pgq._trg_drop_watch.sql
+\ir ../triggers/pgq._trg_before_drop.sql
 \ir ../triggers/pgq._trg_setup.sql
-\ir ../triggers/setup.sql
+-- DDL event triggers and the fast path of captured tables (superuser only)
+select pgq._trg_setup();
 
--- extra functions for the console (rename queue/consumer, delete event, ...)
--- (section owned by the console work)
+-- renaming, copying consumers, deleting events, ticking one queue
 \ir ../functions/pgq.rename_queue.sql
 \ir ../functions/pgq.rename_consumer.sql
 \ir ../functions/pgq.register_consumer_copy.sql

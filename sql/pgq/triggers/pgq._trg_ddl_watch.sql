@@ -8,8 +8,11 @@ returns event_trigger as $$
 --      tables the command touched, so the inlined code always matches the
 --      table's columns, key and trigger options.
 --
---      Security definer (superuser): it creates functions in schema pgq
---      and marks their dependency on the row type 'auto'.  It only ever
+--      After DROP TABLE and the like it gives back the fast path of the
+--      tables pgq._trg_before_drop took it from that were not dropped.
+--
+--      Security definer (superuser): it creates functions in schema pgq.
+--      It only ever
 --      writes generated code whose names are quoted and whose trigger
 --      arguments are string literals or parsed expressions inside the
 --      function body; nothing user-supplied is executed here.
@@ -34,7 +37,14 @@ begin
           join pg_catalog.pg_class t on t.oid = c.objid and t.relkind = 'c'
           join pg_catalog.pg_class k on k.reloftype = t.reltype
          where c.classid = 'pg_catalog.pg_class'::regclass
+        union all
+        -- tables a DROP did not drop after all (see pgq._trg_before_drop)
+        select c.oid from pg_catalog.pg_class c
+         where c.oid = any (pg_catalog.string_to_array(
+                   nullif(pg_catalog.current_setting('pgq.trg_dropping', true), ''),
+                   ',')::oid[])
     ) s;
+    perform pg_catalog.set_config('pgq.trg_dropping', '', true);
     if rels is not null then
         perform pgq._trg_refresh_tables(rels);
     end if;

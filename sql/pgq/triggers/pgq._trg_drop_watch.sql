@@ -6,8 +6,8 @@ returns event_trigger as $$
 --      Event trigger on sql_drop: a dropped column, constraint or trigger
 --      (also by DROP ... CASCADE of a type or domain) changes what the
 --      capture code of its table must do, so regenerate it (or drop it
---      with the table's last capture trigger).  Overloads of dropped
---      tables go away with the table (auto dependency).
+--      with the table's last capture trigger).  Overloads of tables
+--      being dropped were dropped before (pgq._trg_before_drop).
 --
 --      Security definer, like pgq._trg_ddl_watch.
 -- ----------------------------------------------------------------------

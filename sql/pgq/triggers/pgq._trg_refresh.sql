@@ -21,8 +21,8 @@ returns text as $$
 --      by pgq._trg_setup at install; needs superuser.  CREATE OR REPLACE
 --      invalidates every cached plan that inlined the old version, so
 --      the new code is used from the next row on, in all sessions.  The
---      overload depends on the table's row type; that dependency is made
---      'auto' so DROP TABLE drops it instead of failing.
+--      overload depends on the table's row type, so a DROP of the table
+--      would refuse to go on: pgq._trg_before_drop drops it first.
 --
 --      Branches with when=/ev_*= expressions are built with the rest; if
 --      the function does not compile (an expression that names a function
@@ -38,6 +38,8 @@ returns text as $$
 --      for both, joined with ', ' (e.g. 'created, none').
 -- ----------------------------------------------------------------------
 declare
+    -- pg_trigger.tgtype bit of FOR EACH ROW triggers (TRIGGER_TYPE_ROW)
+    tgtype_row  constant integer := 1;
     rowtype     oid;
     target      text;
     sig         text;
@@ -78,7 +80,7 @@ begin
                and p.pronamespace = 'pgq'::regnamespace
                and case when target = '_trg_event'
                         then p.proname in ('logutriga', 'sqltriga', 'jsontriga')
-                             and (t.tgtype & 1) = 1                 -- FOR EACH ROW
+                             and t.tgtype & tgtype_row <> 0
                              and t.tgnargs > 0
                         else p.proname = '_trg_capture_statement'
                              and t.tgnargs > 1
@@ -147,10 +149,6 @@ begin
         end loop;
 
         fn := pg_catalog.to_regprocedure(sig);
-        update pg_catalog.pg_depend d set deptype = 'a'
-         where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = fn
-           and d.refclassid = 'pg_catalog.pg_type'::regclass and d.refobjid = rowtype
-           and d.deptype = 'n';
         execute 'revoke all on function ' || fn::text || ' from public';
         execute 'grant execute on function ' || fn::text || ' to pgq_writer';
         status := status || case when slow > 0

@@ -25,14 +25,22 @@ begin
     end if;
     drop event trigger if exists pgq_capture_ddl;
     drop event trigger if exists pgq_capture_drop;
+    drop event trigger if exists pgq_capture_predrop;
     create event trigger pgq_capture_ddl on ddl_command_end
         when tag in ('CREATE TABLE', 'ALTER TABLE', 'CREATE TRIGGER', 'ALTER TYPE',
-                     'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE')
+                     'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE',
+                     'DROP TABLE', 'DROP VIEW', 'DROP FOREIGN TABLE', 'DROP OWNED',
+                     'DROP EXTENSION')
         execute procedure pgq._trg_ddl_watch();
     create event trigger pgq_capture_drop on sql_drop
         execute procedure pgq._trg_drop_watch();
+    create event trigger pgq_capture_predrop on ddl_command_start
+        when tag in ('DROP TABLE', 'DROP VIEW', 'DROP FOREIGN TABLE', 'DROP OWNED',
+                     'DROP EXTENSION')
+        execute procedure pgq._trg_before_drop();
     alter event trigger pgq_capture_ddl enable always;
     alter event trigger pgq_capture_drop enable always;
+    alter event trigger pgq_capture_predrop enable always;
 
     n := pgq._trg_refresh_tables(array(
         select t.tgrelid from pg_catalog.pg_trigger t

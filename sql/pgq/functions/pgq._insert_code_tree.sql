@@ -1,0 +1,79 @@
+create or replace function pgq._insert_code_tree(i_queues pgq.queue[], i_values text[])
+returns text as $$
+-- ----------------------------------------------------------------------
+-- Function: pgq._insert_code_tree(2)
+--
+--      Internal: PL/pgSQL text that inserts one event into queue $1: a
+--      binary search over queue names (byte order) down to a branch per
+--      queue with its id, sequence and a static INSERT per data table as
+--      constants, so there is no lookup of the queue row beyond the
+--      first insert of a transaction and every statement keeps a cached
+--      plan.  Queues missing from the tree fall through to the caller's
+--      generic code.  No RETURNING: writers need no SELECT privilege on
+--      event tables.
+--
+-- Parameters:
+--      i_queues - queues sorted by queue_name collate "C"
+--      i_values - expressions for ev_id (NULL: next from the sequence),
+--                 ev_time, ev_owner, ev_retry, ev_type, ev_data,
+--                 ev_extra1 .. ev_extra4
+--
+-- Returns:
+--      Code fragment; an empty string for no queues.
+--
+-- Tables directly manipulated:
+--      None (the code it returns inserts into the queues' data tables)
+-- ----------------------------------------------------------------------
+declare
+    n       integer := coalesce(array_length(i_queues, 1), 0);
+    mid     integer;
+    q       pgq.queue;
+    code    text := '';
+    memo    text;
+    id_expr text;
+begin
+    if n = 0 then
+        return '';
+    end if;
+    if n > 4 then
+        mid := (n + 1) / 2;
+        return E'\nif $1 collate "C" <= ' || quote_literal(i_queues[mid].queue_name) || ' then '
+            || pgq._insert_code_tree(i_queues[1:mid], i_values) || E'\n'
+            || 'else ' || pgq._insert_code_tree(i_queues[mid + 1:n], i_values) || E'\n'
+            || 'end if;';
+    end if;
+    foreach q in array i_queues loop
+        memo := quote_literal('pgq.q' || q.queue_id::text);
+        id_expr := 'nextval(' || quote_literal(pgq.quote_fqname(q.queue_event_seq))
+            || '::regclass)';
+        if i_values[1] <> 'null' then
+            id_expr := 'coalesce(' || i_values[1] || ', ' || id_expr || ')';
+        end if;
+        code := code || E'\nif $1 = ' || quote_literal(q.queue_name) || ' then'
+            || E'\n    m := pg_catalog.current_setting(' || memo || ', true);'
+            || E'\n    if m is null or m = '''' then'
+            || E'\n        c := pgq._insert_state(' || q.queue_id || ');'
+            || E'\n    else'
+            || E'\n        c := m::integer;'
+            || E'\n    end if;'
+            || E'\n    if c > pgq._insert_state_bit(''table_bits'') then'
+            || E'\n        perform pgq._insert_checks(' || q.queue_id || ', $1, c);'
+            || E'\n        c := c & pgq._insert_state_bit(''table_bits'');'
+            || E'\n    end if;'
+            || E'\n    res := ' || id_expr || ';';
+        for i in 0 .. q.queue_ntables - 1 loop
+            code := code || E'\n    ' || case when i = 0 then 'if' else 'elsif' end
+                || ' c = ' || i || ' then'
+                || E'\n        insert into ' || pgq.quote_fqname(q.queue_data_pfx || '_' || i)
+                || ' (ev_id, ev_time, ev_owner, ev_retry, ev_type, ev_data,'
+                || ' ev_extra1, ev_extra2, ev_extra3, ev_extra4)'
+                || E'\n        values (res, ' || array_to_string(i_values[2:10], ', ') || ');';
+        end loop;
+        code := code || E'\n    else raise exception ''PgQ corruption: queue % has no table %'', $1, c;'
+            || E'\n    end if;'
+            || E'\n    return res;'
+            || E'\nend if;';
+    end loop;
+    return code;
+end;
+$$ language plpgsql immutable;

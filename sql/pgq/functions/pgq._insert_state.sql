@@ -1,0 +1,46 @@
+create or replace function pgq._insert_state(i_queue_id integer)
+returns integer as $$
+-- ----------------------------------------------------------------------
+-- Function: pgq._insert_state(1)
+--
+--      Internal: what the insert code needs to know about a queue, read
+--      once per transaction and remembered in a transaction-local
+--      setting (pgq.q<id>): the current table number plus a flag per
+--      insert setting (see pgq._insert_state_bit).
+--
+--      Reading it once per transaction is what a REPEATABLE READ producer
+--      of the original does: a transaction that inserted before a
+--      rotation goes on filling the previous table, and rotation keeps
+--      that table (step 2 waits for a later transaction id), so no event
+--      is lost.  Changes of the queue row reset the memo of the changing
+--      session (pgq._queue_changed).
+--
+-- Parameters:
+--      i_queue_id - queue id
+--
+-- Returns:
+--      State code; raises if the queue is gone.
+--
+-- Tables directly manipulated:
+--      select - pgq.queue
+-- ----------------------------------------------------------------------
+declare
+    c   integer;
+begin
+    select q.queue_cur_table
+           | case when q.queue_disable_insert
+                  then pgq._insert_state_bit('disable_insert') else 0 end
+           | case when q.queue_notify
+                  then pgq._insert_state_bit('notify') else 0 end
+           | case when q.queue_per_tx_limit is not null
+                  then pgq._insert_state_bit('per_tx_limit') else 0 end
+      into c
+      from pgq.queue q
+     where q.queue_id = i_queue_id;
+    if not found then
+        raise exception 'No such event queue: id %', i_queue_id;
+    end if;
+    perform pg_catalog.set_config('pgq.q' || i_queue_id::text, c::text, true);
+    return c;
+end;
+$$ language plpgsql;

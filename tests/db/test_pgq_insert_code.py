@@ -1,0 +1,49 @@
+"""The generated insert code: state bits by name, folded to constants when planned."""
+
+from __future__ import annotations
+
+import psycopg2
+import pytest
+
+
+def test_state_bits_are_disjoint_and_above_the_table_number(db):
+    bits = dict(
+        db.execute(
+            "select n, pgq._insert_state_bit(n) from unnest(array['table_bits',"
+            " 'disable_insert', 'notify', 'per_tx_limit']) n"
+        )
+    )
+    flags = [bits["disable_insert"], bits["notify"], bits["per_tx_limit"]]
+    assert all(f & (f - 1) == 0 and f > bits["table_bits"] for f in flags)
+    assert len(set(flags)) == 3 and bits["table_bits"] & (bits["table_bits"] + 1) == 0
+    with pytest.raises(psycopg2.Error, match="unknown name"):
+        db.execute("select pgq._insert_state_bit('nope')")
+
+
+def test_insert_state_packs_the_settings(db):
+    db.execute("select pgq.create_queue('q')")
+    qid = db.scalar("select queue_id from pgq.queue where queue_name = 'q'")
+    db.execute("update pgq.queue set queue_cur_table = 2 where queue_id = %s", (qid,))
+    assert db.scalar("select pgq._insert_state(%s)", (qid,)) == 2
+    db.execute("select pgq.set_queue_config('q', 'notify', '1')")
+    db.execute("select pgq.set_queue_config('q', 'disable_insert', '1')")
+    assert db.scalar(
+        "select pgq._insert_state(%s) = 2 | pgq._insert_state_bit('notify')"
+        " | pgq._insert_state_bit('disable_insert')",
+        (qid,),
+    )
+    with pytest.raises(psycopg2.Error, match="Insert into queue disallowed"):
+        db.execute("select pgq.insert_event('q', 't', 'd')")
+
+
+def test_named_bits_cost_what_literals_cost(db):
+    """An immutable call with a literal is a constant in the plan: the hot path stays fast."""
+    plan = "\n".join(
+        r[0]
+        for r in db.execute(
+            "explain (verbose, costs off)"
+            " select x > pgq._insert_state_bit('table_bits'), x & pgq._insert_state_bit('notify')"
+            " from generate_series(1, 2) x"
+        )
+    )
+    assert "_insert_state_bit" not in plan and "1048575" in plan and "2097152" in plan
