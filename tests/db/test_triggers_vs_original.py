@@ -372,3 +372,16 @@ def test_random_rows_match_the_original(random_pair, values, update):
     ours, original = random_pair
     for query, args in random_row_statements(values, update):
         assert outcome(ours, query, args) == outcome(original, query, args), (query, args)
+
+
+def test_queue_table_keeps_the_original_column_order(db, original):
+    """Our columns come after the original's: clients read pgq.queue rows by position."""
+    query = (
+        "select attname from pg_catalog.pg_attribute"
+        " where attrelid = 'pgq.queue'::regclass and attnum > 0 and not attisdropped"
+        " order by attnum"
+    )
+    theirs = [r[0] for r in original.execute(query)]
+    ours = [r[0] for r in db.execute(query)]
+    assert ours[: len(theirs)] == theirs
+    assert "queue_notify" in ours[len(theirs) :]

@@ -63,13 +63,16 @@ create table if not exists pgq.queue (
     queue_ticker_idle_period    interval    not null default '1 minute',
 
     queue_per_tx_limit          integer,
-    queue_notify                boolean     not null default false,
 
     queue_data_pfx              text        not null,
     queue_event_seq             text        not null,
     queue_tick_seq              text        not null,
 
     queue_extra_maint           text[],
+
+    -- ours, after the original's columns: clients that read rows by position
+    -- see the original's layout, and an upgrade (ADD COLUMN) puts them here too
+    queue_notify                boolean     not null default false,
 
     constraint queue_pkey primary key (queue_id),
     constraint queue_name_uq unique (queue_name)
