@@ -45,3 +45,10 @@ def test_public_functions_with_null_arguments(db):
             if any(pattern in message for pattern in INTERNAL_FAILURES):
                 bad.append(f"{schema}.{name}({', '.join(types)}): {message}")
     assert not bad, "\n".join(bad)
+
+
+def test_drop_queue_one_argument_is_strict_as_the_original(db):
+    assert db.execute("select pgq.drop_queue(null::text)") == [(None,)]
+    assert db.execute(
+        "select proisstrict from pg_proc where oid = 'pgq.drop_queue(text)'::regprocedure"
+    ) == [(True,)]

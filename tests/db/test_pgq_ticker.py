@@ -129,8 +129,13 @@ def test_force_tick(q1):
     assert db.scalar("select pgq.force_tick('q1')") == 1
     assert db.scalar("select pgq.ticker('q1')") == 2
     assert db.scalar("select pgq.force_tick('q1')") == 2
-    with pytest.raises(psycopg2.Error, match="No such event queue: nope"):
-        db.execute("select pgq.force_tick('nope')")
+    assert db.scalar("select pgq.force_tick('nope')") is None  # as the original
+    # the counter moves as the original's: the next id + 2 * ticker_max_count + 1000
+    db.execute("select pgq.insert_event('q1', 'x', 'y')")
+    seq = "select pgq.seq_getval(queue_event_seq) from pgq.queue where queue_name = 'q1'"
+    before = db.scalar(seq)
+    db.execute("select pgq.force_tick('q1')")
+    assert db.scalar(seq) == before + 1 + 2 * 500 + 1000
     # paused: no-op
     db.execute("select pgq.set_queue_config('q1', 'ticker_paused', 'true')")
     before = db.scalar("select pgq.seq_getval(queue_event_seq) from pgq.queue")

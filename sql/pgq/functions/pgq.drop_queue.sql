@@ -78,7 +78,7 @@ returns integer as $$
 --      x_queue_name - name of the queue
 --
 -- Returns:
---      1 on success.
+--      1 on success; NULL for a NULL name (strict, as the original).
 -- ----------------------------------------------------------------------
     select pgq.drop_queue(x_queue_name, false);
-$$ language sql;
+$$ language sql strict;

@@ -7,7 +7,8 @@ returns bigint as $$
 --      sequence past ticker_max_count.  Ticking directly here could run
 --      in parallel with the ticker, which is unsafe.
 --
---      Does nothing for queues with an external ticker or a paused one.
+--      Does nothing for queues with an external ticker or a paused one;
+--      NULL for an unknown queue (as the original).
 --
 -- Parameters:
 --      i_queue_name - name of the queue
@@ -25,12 +26,15 @@ begin
       into q
       from pgq.queue where queue_name = i_queue_name;
     if not found then
-        raise exception 'No such event queue: %', i_queue_name;
+        return null;  -- as the original: no queue, no tick
     end if;
 
+    -- the next id plus twice max_count: the event counter reads as the
+    -- original's does after the same calls (it takes an id too)
     if not q.queue_external_ticker and not q.queue_ticker_paused then
         perform pg_catalog.setval(q.queue_event_seq::regclass,
-            pgq.seq_getval(q.queue_event_seq) + q.queue_ticker_max_count * 2 + 1000);
+            pg_catalog.nextval(q.queue_event_seq::regclass)
+            + q.queue_ticker_max_count * 2 + 1000);
     end if;
 
     -- return last tick id
