@@ -116,3 +116,29 @@ def test_public_reads_info_only(roles):
     ):
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
             cur.execute(stmt)
+
+
+def test_grant_perms_from_copies_a_tables_grants(db):
+    """pgq._grant_perms_from (the original's helper): grantees, privileges, grant option."""
+    db.execute("create role grant_copy_a")
+    try:
+        db.execute("create table src_t (id int)")
+        db.execute("create table dst_t (id int)")
+        db.execute("grant select, insert on src_t to grant_copy_a")
+        db.execute("grant update on src_t to grant_copy_a with grant option")
+        db.execute("grant select on src_t to public")
+        assert db.scalar("select pgq._grant_perms_from('public', 'src_t', 'public', 'dst_t')") == 1
+        rows = db.execute(
+            "select coalesce(r.rolname, 'public'), a.privilege_type, a.is_grantable"
+            " from pg_class c, aclexplode(c.relacl) a left join pg_roles r on r.oid = a.grantee"
+            " where c.oid = 'dst_t'::regclass and a.grantee <> c.relowner order by 1, 2"
+        )
+        assert rows == [
+            ("grant_copy_a", "INSERT", False),
+            ("grant_copy_a", "SELECT", False),
+            ("grant_copy_a", "UPDATE", True),
+            ("public", "SELECT", False),
+        ]
+    finally:
+        db.execute("drop table if exists src_t, dst_t")
+        db.execute("drop role grant_copy_a")

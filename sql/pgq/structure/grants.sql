@@ -81,6 +81,7 @@ grant execute on function
     pgq.maint_retry_events(),
     pgq.maint_tables_to_vacuum(),
     pgq.grant_perms(text),
+    pgq._grant_perms_from(text, text, text, text),
     pgq.tune_storage(text),
     pgq.seq_setval(text, int8),
     pgq.event_retry_raw(text, text, timestamptz, bigint, timestamptz, integer,

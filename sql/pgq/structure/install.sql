@@ -35,6 +35,7 @@ select pgq.upgrade_schema();
 \ir ../functions/pgq.drop_queue.sql
 \ir ../functions/pgq.set_queue_config.sql
 \ir ../functions/pgq.grant_perms.sql
+\ir ../functions/pgq._grant_perms_from.sql
 \ir ../functions/pgq.tune_storage.sql
 
 -- producing
