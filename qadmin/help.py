@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 
@@ -39,9 +40,10 @@ def _keywords(syntax: str) -> tuple[str, ...]:
     return tuple(words)
 
 
-def help_topics() -> list[tuple[str, ...]]:
+@functools.cache
+def help_topics() -> tuple[tuple[str, ...], ...]:
     """The leading keywords of every command (what HELP <words> accepts)."""
-    return sorted({_keywords(_split(c)[1]) for c in _commands()} - {()})
+    return tuple(sorted({_keywords(_split(c)[1]) for c in _commands()} - {()}))
 
 
 def overview() -> str:

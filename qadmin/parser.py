@@ -59,11 +59,6 @@ _TERMINAL_TEXT = {
 }
 
 
-def _slot_text(name: str) -> str:
-    slot = slot_for_terminal(name)
-    return slot.text if slot is not None else "a " + name.lower()
-
-
 class QadminSyntaxError(Exception):
     """Input the grammar rejects, with the place and what could have come there."""
 
@@ -197,7 +192,7 @@ def terminal_keyword(name: str) -> str | None:
 
 def describe_expected(names: set[str] | frozenset[str]) -> tuple[str, ...]:
     """Readable words for a set of acceptable terminals, keywords first."""
-    slots = [_slot_text(n) for n in sorted(names) if n.endswith("_SLOT")]
+    slots = [s.text for n in sorted(names) if (s := slot_for_terminal(n)) is not None]
     words, others = [], []
     sql_ok = "SQL_OP" in names
     for n in sorted(names):

@@ -27,7 +27,6 @@ from engine.admin import AdminError
 from engine.db import ApiError, describe_error
 from qadmin import ast
 from qadmin.commands.registry import Context, changes_catalog, dispatch
-from qadmin.errors import CommandError
 from qadmin.output import render, side_notes
 from qadmin.parser import QadminSyntaxError, commands_starting, parse
 from qadmin.result import Result
@@ -169,7 +168,7 @@ class Runner:
         started = time.perf_counter()
         try:
             result = dispatch(self.ctx, cmd)
-        except (QadminSyntaxError, CommandError, AdminError, ApiError) as err:
+        except (QadminSyntaxError, AdminError, ApiError) as err:
             self._flush_notices()
             self.error(str(err), line)
             return False
