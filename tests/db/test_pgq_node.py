@@ -7,13 +7,14 @@ report a watermark), so every function's codes and effects are checked here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg2
 import pytest
 
-from engine.install import install
+from engine.install import install, sql_root
 from tests.conftest import TEMPLATE_DB, Database, _create_db, _drop_db
 from tests.pgqtools import tick
 
@@ -743,3 +744,17 @@ def test_a_pgq_admin_runs_a_node_without_table_rights(db):
     finally:
         db.execute("drop owned by node_admin")
         db.execute("drop role node_admin")
+
+
+def test_every_function_file_has_the_header():
+    """One function per file, with the house header (the layout test checks the names)."""
+    files = sorted((sql_root() / "pgq_node" / "functions").glob("*.sql"))
+    assert len(files) == 33
+    for path in files:
+        text = path.read_text()
+        assert len(re.findall(r"(?im)^create (or replace )?function", text)) == 1, path.name
+        for field in ("Function:", "Parameters:", "Returns:", "Tables directly manipulated:"):
+            assert f"-- {field}" in text, f"{path.name}: no {field}"
+        # definer rights with a safe search_path, or invoker rights
+        if "security definer" in text:
+            assert "set search_path = pg_catalog, pg_temp" in text, path.name
