@@ -649,9 +649,17 @@ def test_reinstall_keeps_nodes(tree):
     assert [r.action for r in reports] == ["reinstalled", "reinstalled"]
     assert root.execute("select * from pgq_node.get_node_info(%s)", (Q,)) == before
     assert root.scalar("select pgq_node.upgrade_schema()") == 0
+    # a 3.0 install: no node_attrs column, get_node_info() without the last columns
     root.execute("alter table pgq_node.node_info drop column node_attrs")
+    root.execute("drop function pgq_node.get_node_info(text)")
+    root.execute(
+        "create function pgq_node.get_node_info(i_queue_name text,"
+        " out ret_code int4, out ret_note text, out node_type text)"
+        " returns record language sql as $$ select 100, 'Ok', 'root' $$"
+    )
     install(root.connect(autocommit=False), ["pgq_node"])
     assert root.scalar("select pgq_node.upgrade_schema()") == 0
+    assert root.execute("select target_for from pgq_node.get_node_info(%s)", (Q,)) == [(None,)]
     assert code(root, "set_node_attrs", Q, "sync_watermark=n2") == (200, "Node attributes updated")
     assert call(root, "get_node_info", Q)["node_attrs"] == "sync_watermark=n2"
     assert code(root, "set_node_attrs", "nope", "a=1") == (404, "Node not found")

@@ -41,6 +41,13 @@ RESULT_DEVIATIONS = {
         [(401, "bad node type: nope")],
         'ERROR: new row for relation "node_info" violates check constraint "node_info_check"',
     ),
+    # NULL for the dead flag keeps it (the original fails on the not-null column)
+    "keep the dead flag": (
+        "select ret_code, ret_note from pgq_node.register_location('q', 'n1', 'dbname=x', null)",
+        [(200, "Location registered")],
+        'ERROR: null value in column "dead" of relation "node_location"'
+        " violates not-null constraint",
+    ),
     # a missing space
     "unknown queue": (
         "select ret_note from pgq_node.set_global_watermark('nope', 1)",

@@ -1,3 +1,16 @@
+-- Installs older than 3.1 have a get_node_info() without node_attrs and
+-- target_for; a result type cannot be replaced, so that one goes first.
+do $drop_old$
+begin
+    if exists (select 1 from pg_catalog.pg_proc p
+                where p.oid = to_regprocedure('pgq_node.get_node_info(text)')
+                  and pg_catalog.pg_get_function_result(p.oid) not like '%target_for text[]%')
+    then
+        drop function pgq_node.get_node_info(text);
+    end if;
+end;
+$drop_old$;
+
 create or replace function pgq_node.get_node_info(
     in i_queue_name text,
     out ret_code int4,
