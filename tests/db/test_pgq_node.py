@@ -8,7 +8,10 @@ report a watermark), so every function's codes and effects are checked here.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg2
@@ -766,3 +769,33 @@ def test_every_function_file_has_the_header():
         # definer rights with a safe search_path, or invoker rights
         if "security definer" in text:
             assert "set search_path = pg_catalog, pg_temp" in text, path.name
+
+
+def test_install_from_the_console_and_the_command_line(empty_db):
+    """INSTALL pgq_node; and python -m engine.install pgq_node: pgq first, again is harmless."""
+    from engine.db import ConnInfo
+    from qadmin.commands.registry import Context, Settings, dispatch
+    from qadmin.parser import parse_one
+
+    ctx = Context(
+        conn=empty_db.connect(), conn_params=ConnInfo.parse(empty_db.dsn), settings=Settings()
+    )
+    first = dispatch(ctx, parse_one("install pgq_node"))
+    assert [n.split(",")[0] for n in first.notes] == [
+        "pgq: installed version 3.6.0",
+        "pgq_node: installed version 3.6.0",
+    ]
+    c = empty_db.cluster
+    args = ["-h", c.host, "-p", str(c.port), "-U", c.user, "-d", empty_db.name, "pgq_node"]
+    out = subprocess.run(
+        [sys.executable, "-m", "engine.install", *args],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert out.returncode == 0, out.stderr
+    assert [ln.split(" (")[0] for ln in out.stdout.splitlines()] == [
+        "pgq: reinstalled version 3.6.0",
+        "pgq_node: reinstalled version 3.6.0",
+    ]
+    assert empty_db.scalar("select pgq_node.node_type('q')") is None
