@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -799,3 +801,56 @@ def test_install_from_the_console_and_the_command_line(empty_db):
         "pgq_node: reinstalled version 3.6.0",
     ]
     assert empty_db.scalar("select pgq_node.node_type('q')") is None
+
+
+def test_demote_step2_waits_for_open_producers(db):
+    """The last tick covers an event whose transaction was still open at step 1."""
+    members(db, names=("n1",))
+    make_root(db)
+    db.execute("select pgq.register_consumer(%s, 'reader')", (Q,))
+    tick(db.conn.cursor(), Q)
+    writer = db.connect(autocommit=False)
+    wcur = writer.cursor()
+    wcur.execute("select pgq.insert_event(%s, 'x', 'late')", (Q,))
+    assert code(db, "demote_root", Q, 1, "n2")[0] == 200
+    result: dict[str, Any] = {}
+
+    def step2() -> None:
+        result["row"] = call(db2, "demote_root", Q, 2, "n2")
+
+    db2 = Database(db.cluster, db.name)  # its own connection, for the thread
+    thread = threading.Thread(target=step2)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            waiting = db.scalar(
+                "select count(*) from pg_stat_activity where datname = current_database()"
+                " and wait_event_type = 'Lock' and query like '%%demote_root%%'"
+            )
+            if waiting:
+                break
+            time.sleep(0.05)
+        assert waiting, "step 2 did not wait for the open producer"
+        assert "row" not in result
+        writer.commit()
+        thread.join(60)
+    finally:
+        writer.close()
+        thread.join(60)
+        db2.close()
+    assert result["row"]["ret_code"] == 200
+    last = result["row"]["last_tick"]
+    cur = db.conn.cursor()
+    seen = []
+    while True:
+        cur.execute("select pgq.next_batch(%s, 'reader')", (Q,))
+        batch = cur.fetchone()[0]
+        if batch is None:
+            break
+        cur.execute("select ev_data from pgq.get_batch_events(%s)", (batch,))
+        seen += [r[0] for r in cur.fetchall()]
+        cur.execute("select tick_id from pgq.get_batch_info(%s)", (batch,))
+        end = cur.fetchone()[0]
+        cur.execute("select pgq.finish_batch(%s)", (batch,))
+    assert seen == ["late"] and end == last
