@@ -854,3 +854,37 @@ def test_demote_step2_waits_for_open_producers(db):
         end = cur.fetchone()[0]
         cur.execute("select pgq.finish_batch(%s)", (batch,))
     assert seen == ["late"] and end == last
+
+
+def test_null_arguments_answer_cleanly(db):
+    """Every function, called with NULLs on a node, returns a code or names the problem."""
+    from tests.db.test_pgq_null_args import INTERNAL_FAILURES
+
+    members(db, names=("n1",))
+    make_root(db)
+    functions = db.execute(
+        "select p.proname, array(select format_type(t, null) from unnest(p.proargtypes) t)"
+        " from pg_proc p where p.pronamespace = 'pgq_node'::regnamespace order by 1"
+    )
+    assert len(functions) == 33
+    bad = []
+    for name, types in functions:
+        stmt = f"select * from pgq_node.{name}(" + ", ".join(f"NULL::{t}" for t in types) + ")"
+        try:
+            rows = db.dicts(stmt)
+        except psycopg2.Error as err:
+            message = err.diag.message_primary or ""
+            # is_root_node/is_leaf_node: the original's own error for an unknown queue
+            if message == "queue does not exist: <NULL>":
+                continue
+            if any(pattern in message for pattern in INTERNAL_FAILURES):
+                bad.append(f"{name}: {message}")
+            continue
+        if rows and "ret_code" in rows[0] and rows[0]["ret_code"] is None:
+            bad.append(f"{name}: no ret_code")
+    assert not bad, "\n".join(bad)
+    # and nothing changed
+    assert db.execute("select * from pgq_node.get_queue_locations(%s)", (Q,)) == [
+        ("n1", db.dsn, False)
+    ]
+    assert call(db, "get_node_info", Q)["ret_code"] == 100
