@@ -21,6 +21,8 @@ from qadmin.ast.base import (
     node_classes,
 )
 from qadmin.ast.consumer import (
+    FinishBatch,
+    NextBatch,
     RegisterConsumer,
     RegisterSubconsumer,
     RenameConsumer,
@@ -77,9 +79,11 @@ __all__ = [
     "DeleteEvent",
     "DropQueue",
     "Exit",
+    "FinishBatch",
     "Help",
     "InsertEvent",
     "Install",
+    "NextBatch",
     "Pattern",
     "Refresh",
     "RegisterConsumer",
