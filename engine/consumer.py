@@ -49,7 +49,15 @@ import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
-from engine.base import KILL_HOOKS, Daemon, DaemonError, UsageError, kill_point
+from engine.base import (
+    KILL_HOOKS,
+    Daemon,
+    DaemonError,
+    UsageError,
+    expected_error,
+    kill_point,
+    one_line,
+)
 from engine.config import Config, ConfigError
 from engine.db import describe_error, fetch_value, func_call
 
@@ -237,6 +245,8 @@ class Consumer(Daemon):
     main_module: ClassVar[str | None] = "engine.consumer"
     #: name for the supervisor and logs; built-in handlers set theirs
     handler_name: ClassVar[str] = "python"
+    #: up once connected, registered and asked for a batch (work() says so)
+    ready_after_round: ClassVar[bool] = False
     ini_template: ClassVar[str] = """
 # connect string of the database that holds the queue (also read: src_db)
 db = dbname=mydb
@@ -456,6 +466,8 @@ queue_name = myqueue
         del conn.notifies[:]  # a tick that comes after this point wakes the next sleep
         batch = self._next_batch(cur)
         conn.commit()
+        if not self.ready:  # connected, registered, the queue answers: up
+            self.mark_ready()
         if batch is None:
             self._idle()
             return False
@@ -605,7 +617,9 @@ queue_name = myqueue
             # the batch's transaction is broken: the whole batch has to be redone
             raise err
         ev.tag_retry(self.retry_delay)
-        msg = describe_error(err)
+        msg = one_line(describe_error(err))
+        if not expected_error(err):  # the handler's own exception: say which
+            msg = f"{type(err).__name__}: {msg}"
         log.error(
             "event %s (type %r, retry %s) failed, retrying in %d s: %s",
             ev.id,
@@ -613,8 +627,8 @@ queue_name = myqueue
             ev.retry or 0,
             self.retry_delay,
             msg,
-            exc_info=err,
         )
+        log.debug("event %s failed here", ev.id, exc_info=err)  # the traceback with -v
         self.record_error(f"event {ev.id}: {msg}")
 
 

@@ -41,7 +41,7 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
 
-from engine.base import Daemon, UsageError
+from engine.base import Daemon, UsageError, one_line
 from engine.db import describe_error, fetch_value
 
 __all__ = ["TICKER_LOCK", "DatabaseWorker", "Ticker", "main"]
@@ -218,7 +218,7 @@ class DatabaseWorker:
                 log.warning(
                     "database %s: %s; reconnecting in %.1f s",
                     self.dbname,
-                    describe_error(e).strip(),
+                    one_line(describe_error(e)),
                     delay,
                 )
                 self.ticker.note_error(f"database {self.dbname}: {describe_error(e)}")
@@ -318,7 +318,7 @@ class DatabaseWorker:
                     conn = None
                 if not self.stopping:
                     log.warning(
-                        "database %s: maintenance: %s", self.dbname, describe_error(e).strip()
+                        "database %s: maintenance: %s", self.dbname, one_line(describe_error(e))
                     )
                     self.ticker.note_error(f"database {self.dbname}: {describe_error(e)}")
                 # try again after a pause that doubles while the failures go on
@@ -378,6 +378,9 @@ class Ticker(Daemon):
 
     service_name: ClassVar[str] = "pgqd"
     kind: ClassVar[str] = "ticker"
+    #: up once every database has an answer (ticking, no pgq, locked by another ...)
+    #: and this is not a second ticker of them all (work() says so)
+    ready_after_round: ClassVar[bool] = False
     ini_template: ClassVar[str] = """
 # libpq connect string without dbname; dbname=<database> is appended
 #base_connstr = host=127.0.0.1 user=postgres
@@ -526,8 +529,13 @@ class Ticker(Daemon):
             self.record_error(err)
         states = {n: w.state for n, w in sorted(self.workers.items())}
         self.update_status(force=states != self._status.get("databases"), databases=states)
+        settled = self._refusal_checked and "starting" not in states.values()
+        if not self.ready and settled and (not states or any(s != "down" for s in states.values())):
+            self.mark_ready()
         # wake up for the next check, the stats line, and to read the workers' state
-        self.loop_delay = max(0.05, min(1.0, self._next_check - time.monotonic()))
+        # (often while starting, so that START learns soon that it is up)
+        longest = 1.0 if self.ready else 0.05
+        self.loop_delay = max(0.05, min(longest, self._next_check - time.monotonic()))
         return False
 
     def shutdown(self) -> None:
