@@ -33,6 +33,8 @@ from qadmin.ast.consumer import (
     UnregisterSubconsumer,
 )
 from qadmin.ast.daemon import (
+    ForgetDaemon,
+    ForgetStopped,
     ReloadDaemon,
     RestartDaemon,
     ShowDaemons,
@@ -80,6 +82,8 @@ __all__ = [
     "DropQueue",
     "Exit",
     "FinishBatch",
+    "ForgetDaemon",
+    "ForgetStopped",
     "Help",
     "InsertEvent",
     "Install",
