@@ -237,6 +237,8 @@ class Daemon:
         self._stats: dict[str, float] = {}
         self._stats_since = time.monotonic()
         self.ready = False
+        #: the logger handlers use, named after the job as Skytools' self.log is
+        self.log = logging.getLogger(self.service_name)
 
     # -- command line ------------------------------------------------------------------
     @classmethod
@@ -300,6 +302,7 @@ class Daemon:
         cf = self.cf
         assert cf is not None
         self.job_name = cf.job_name
+        self.log = logging.getLogger(self.job_name)
         self.pidfile = cf.getfile("pidfile", "")
         self.logfile = cf.getfile("logfile", "")
         self.statusfile = cf.getfile("statusfile", "")

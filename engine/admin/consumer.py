@@ -328,7 +328,10 @@ def next_batch(
         row = cur.fetchone()
     if row is None or row[0] is None:
         return None
-    return NextBatchInfo(queue, consumer, *row, was_open=was_open)
+    batch_id, prev_tick_id, tick_id, prev_time, tick_time = row
+    return NextBatchInfo(
+        queue, consumer, batch_id, prev_tick_id, tick_id, prev_time, tick_time, was_open
+    )
 
 
 def finish_batch(
