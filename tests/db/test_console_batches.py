@@ -191,3 +191,43 @@ def test_readme_console_examples_run_as_written(db):
     assert "NEXT BATCH 1" in output and "FINISH BATCH" in output
     assert re.search(r"order\.created", output)
     assert db.scalar("select count(*) from pgq.queue where queue_name = 'orders'") == 1
+
+
+def test_readme_console_examples_run_as_a_script(db, tmp_path):
+    """The same block through `qadmin -f` against a fresh database, ^C ending the WATCH."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "readme.qa"
+    script.write_text(readme_examples())
+    root = README.parent
+    env = dict(os.environ, PAGER="", COLUMNS="100", PYTHONUNBUFFERED="1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qadmin", "-X", "-d", db.dsn, "-f", str(script)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen = []
+    try:
+        assert proc.stdout is not None
+        watching = False
+        for line in proc.stdout:
+            seen.append(line)
+            watching = watching or "(every 5s)" in line
+            if watching and re.fullmatch(r"\(\d+ rows?\)\n", line):
+                proc.send_signal(signal.SIGINT)  # WATCH now sleeps: ^C ends it
+                break
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    output = "".join(seen) + rest
+    assert proc.returncode == 0, output + err
+    assert "ERROR" not in err and "Traceback" not in err, err
+    assert "FINISH BATCH" in output and output.rstrip().endswith("(1 row)")
