@@ -177,7 +177,8 @@ class Daemon:
     kind: ClassVar[str] = "daemon"
     #: module to run with python -m (for --help)
     main_module: ClassVar[str | None] = None
-    #: False when the subclass calls mark_ready() itself (else: after the first good round)
+    #: up after the first good round unless mark_ready() said so earlier; False when
+    #: a good round does not mean up (the ticker: its databases answer in threads)
     ready_after_round: ClassVar[bool] = True
     #: documented keys for --ini; templates of the whole class hierarchy are joined
     ini_template: ClassVar[str] = """

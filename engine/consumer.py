@@ -337,8 +337,9 @@ class Consumer(Daemon):
     main_module: ClassVar[str | None] = "engine.consumer"
     #: name for the supervisor and logs; built-in handlers set theirs
     handler_name: ClassVar[str] = "python"
-    #: up once connected, registered and asked for a batch (work() says so)
-    ready_after_round: ClassVar[bool] = False
+    # up once connected, registered and answered by the queue: work() says so before
+    # it processes the batch (a subclass with a work() of its own is up after its first
+    # good round, the base's default)
     ini_template: ClassVar[str] = """
 # connect string of the database that holds the queue (also read: src_db)
 db = dbname=mydb
