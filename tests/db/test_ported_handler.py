@@ -4,6 +4,7 @@ mapping access, tag_retry/tag_done, self.cf and self.log (docs/handlers.md)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from engine.consumer import EV_DONE, EV_RETRY, EVENT_FIELDS, Batch, Event
 from engine.db import ConnInfo
 from qadmin.commands.registry import Context, Result, Settings, dispatch
 from qadmin.parser import parse_one
-from tests.db.daemon_util import wait_for
+from tests.db.daemon_util import PROJECT_ROOT, wait_for
 from tests.supervised import daemon_pids, stop_all_daemons
 
 ROW = (7, dt.datetime(2026, 1, 2, 3, 4, 5), 900, 2, "t", "d", "e1", "e2", None, "e4")
@@ -113,3 +114,30 @@ def test_ported_process_batch_handler(db, state_dir):
     wait_for(lambda: db.scalar("select count(*) from audit") == 2, timeout=60, what="the batch")
     assert db.execute("select ev_data from audit order by ev_id") == [("a",), ("c",)]
     assert db.scalar("select count(distinct batch_id) from audit") == 1
+
+
+def test_the_documented_example_handler_runs(db, state_dir, tmp_path, monkeypatch):
+    """The example of docs/handlers.md, as written, as a python: handler."""
+    doc = (PROJECT_ROOT / "docs" / "handlers.md").read_text()
+    code = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "doc_audit.py").write_text(code)
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    )
+    ctx = make_ctx(db)
+    db.execute("create table public.audit (id bigint, data text)")
+    run(ctx, "create queue orders")
+    run(
+        ctx,
+        "start consumer audit on orders using python:doc_audit.Audit"
+        " with audit_table='public.audit'",
+    )
+    run(ctx, "insert event into orders ('order.draft', 'later')")
+    run(ctx, "insert event into orders ('order.created', 'now')")
+    run(ctx, "tick orders")
+    wait_for(lambda: db.scalar("select count(*) from audit") == 1, timeout=60, what="stored")
+    assert db.execute("select data from audit") == [("now",)]
+    wait_for(
+        lambda: db.scalar("select count(*) from pgq.retry_queue") == 1, timeout=60, what="retry"
+    )
+    assert "stored event 2" in (state_dir / "audit.log").read_text()
