@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 #: pg_try_advisory_lock(int4, int4) key that one ticker per database holds ('pgqd', 1)
 TICKER_LOCK = (0x70677164, 1)
 _MAX_BACKOFF = 20.0
+# seconds after start during which the main loop looks at the workers' state often
+_START_POLL = 30.0
 _LIST_DATABASES = (
     "select datname from pg_catalog.pg_database where not datistemplate and datallowconn order by 1"
 )
@@ -421,6 +423,7 @@ class Ticker(Daemon):
         self._next_check = 0.0
         self._first_check_done = False
         self._refusal_checked = False
+        self._born = time.monotonic()
         self._errors_lock = threading.Lock()
         self._pending_error: str | None = None
 
@@ -533,8 +536,9 @@ class Ticker(Daemon):
         if not self.ready and settled and (not states or any(s != "down" for s in states.values())):
             self.mark_ready()
         # wake up for the next check, the stats line, and to read the workers' state
-        # (often while starting, so that START learns soon that it is up)
-        longest = 1.0 if self.ready else 0.05
+        # (often in the first seconds, so that START learns soon that it is up)
+        starting = not self.ready and time.monotonic() - self._born < _START_POLL
+        longest = 0.05 if starting else 1.0
         self.loop_delay = max(0.05, min(longest, self._next_check - time.monotonic()))
         return False
 
