@@ -7,6 +7,18 @@ returns True, otherwise sleeps ``loop_delay`` seconds.  The sleep is a ``select(
 on the wake-up file descriptors the subclass offers (its database sockets), so a
 NOTIFY ends it early, and on a self-pipe that signals write to.
 
+Readiness: a daemon is *up* once it has done what it needs to work (connected,
+registered, holding its lock); it says so with ``mark_ready()``, which sets
+``ready`` in its status file, and the supervisor's START waits for that (or for the
+daemon's exit, or for the first error it records).  Daemons that do not call it
+are up after their first successful round.  A round that fails before the daemon
+was ever up, for a reason other than a lost connection (the queue does not exist,
+a second ticker), ends the daemon with exit status 1 and one log line: retrying
+would not help, and the supervisor reports the line.
+
+Errors a daemon expects (database errors, ``DaemonError``) are logged as one line;
+only a failure that is a bug in the code (any other exception) gets a traceback.
+
 Signals: SIGHUP re-reads the config between two rounds, SIGINT stops after the
 current round (a consumer finishes its batch), SIGTERM stops now: it raises
 ``SystemExit`` wherever the daemon is, because "now" must also interrupt a long
@@ -50,6 +62,7 @@ __all__ = [
     "DaemonError",
     "UsageError",
     "kill_point",
+    "one_line",
     "pid_alive",
     "read_pidfile",
 ]
@@ -73,6 +86,16 @@ class UsageError(Exception):
 
 class DaemonError(Exception):
     """An expected failure of a round (a command failed): logged without a traceback."""
+
+
+def one_line(text: str) -> str:
+    """A (multi-line) error message as one log line: its lines joined with spaces."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def expected_error(err: BaseException) -> bool:
+    """Errors that are not bugs in the daemon's code: logged without a traceback."""
+    return isinstance(err, psycopg2.Error | DaemonError | UsageError | OSError)
 
 
 def kill_point(name: str) -> None:
@@ -154,6 +177,9 @@ class Daemon:
     kind: ClassVar[str] = "daemon"
     #: module to run with python -m (for --help)
     main_module: ClassVar[str | None] = None
+    #: up after the first good round unless mark_ready() said so earlier; False when
+    #: a good round does not mean up (the ticker: its databases answer in threads)
+    ready_after_round: ClassVar[bool] = True
     #: documented keys for --ini; templates of the whole class hierarchy are joined
     ini_template: ClassVar[str] = """
 # name for logs, pidfile and stats (default: the config file's base name)
@@ -211,6 +237,9 @@ class Daemon:
         self._last_fail = 0.0
         self._stats: dict[str, float] = {}
         self._stats_since = time.monotonic()
+        self.ready = False
+        #: the logger handlers use, named after the job as Skytools' self.log is
+        self.log = logging.getLogger(self.service_name)
 
     # -- command line ------------------------------------------------------------------
     @classmethod
@@ -274,6 +303,7 @@ class Daemon:
         cf = self.cf
         assert cf is not None
         self.job_name = cf.job_name
+        self.log = logging.getLogger(self.job_name)
         self.pidfile = cf.getfile("pidfile", "")
         self.logfile = cf.getfile("logfile", "")
         self.statusfile = cf.getfile("statusfile", "")
@@ -451,6 +481,14 @@ class Daemon:
         except OSError as e:
             log.debug("cannot write status file %s: %s", path, e)
 
+    def mark_ready(self, **fields: Any) -> None:
+        """Say that the daemon is up (connected, registered ...): START stops waiting."""
+        if self.ready:
+            return
+        self.ready = True
+        log.debug("%s is up", self.job_name)
+        self.update_status(force=True, ready=True, ready_time=time.time(), **fields)
+
     def record_error(self, message: str) -> None:
         """Remember the last error for the status file (SHOW DAEMONS)."""
         self.update_status(
@@ -543,6 +581,7 @@ class Daemon:
             "job_name": self.job_name,
             "started": time.time(),
             "state": "running",
+            "ready": False,
         }
         self.update_status(force=True)
         try:
@@ -579,6 +618,8 @@ class Daemon:
             except Exception as e:
                 self._work_failed(e)
                 continue
+            if not self.ready and self.ready_after_round:
+                self.mark_ready()
             if self._fail_count:
                 log.info(
                     "%s recovered after %d failed rounds (%.1f s)",
@@ -607,6 +648,9 @@ class Daemon:
             log.error("reload failed, keeping the old config: %s", e)
 
     def _work_failed(self, err: Exception) -> None:
+        if not self.ready and not self.is_connection_error(err):
+            self._start_failed(err)
+            return
         now = time.time()
         if self._fail_since is None or now - self._last_fail > self.exception_reset:
             self._fail_since = now
@@ -618,16 +662,16 @@ class Daemon:
             log.warning(
                 "%s: database connection problem: %s; reconnecting in %.1f s",
                 self.job_name,
-                msg.strip(),
+                one_line(msg),
                 delay,
             )
         else:
             delay = self.exception_sleep
             quiet = "ALL" in self.exception_quiet or type(err).__name__ in self.exception_quiet
             if quiet and now - self._fail_since < self.exception_grace:
-                log.warning("Job %s got error: %s", self.job_name, msg)
-            elif isinstance(err, DaemonError):
-                log.error("Job %s failed: %s", self.job_name, msg)
+                log.warning("Job %s got error: %s", self.job_name, one_line(msg))
+            elif expected_error(err):
+                log.error("Job %s failed: %s", self.job_name, one_line(msg))
             else:
                 log.error("Job %s crashed: %s", self.job_name, msg, exc_info=err)
         self.update_status(error_active=True)
@@ -637,6 +681,18 @@ class Daemon:
         except Exception as e:
             log.debug("reset: %s", e)
         self.sleep(delay)
+
+    def _start_failed(self, err: Exception) -> None:
+        """A failure before the daemon was ever up: one line, recorded, and exit 1."""
+        if expected_error(err):
+            msg = one_line(describe_error(err, context=False))
+            log.error("%s failed at start: %s", self.job_name, msg)
+        else:
+            msg = f"{type(err).__name__}: {err}"
+            log.error("%s crashed at start: %s", self.job_name, msg, exc_info=err)
+        self.record_error(msg)
+        self.exit_code = 1
+        self.looping = False
 
 
 class _VersionAction(argparse.Action):

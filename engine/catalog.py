@@ -113,11 +113,13 @@ def local_names() -> dict[str, Any]:
     """Names that come from this machine, not from a database: daemons, handlers, keys."""
     try:
         daemons = supervisor.names()
+        stopped = supervisor.stopped_names()
     except OSError:  # an unreadable state directory: no daemon names, not no catalog
         log.debug("listing daemons failed", exc_info=True)
-        daemons = []
+        daemons, stopped = [], []
     return {
         "daemons": daemons,
+        "stopped_daemons": stopped,
         "handlers": list(HANDLER_NAMES),
         "ticker_keys": list(ticker_keys()),
         "consumer_keys": list(consumer_keys()),

@@ -40,21 +40,32 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
-from engine.base import KILL_HOOKS, Daemon, DaemonError, UsageError, kill_point
+from engine.base import (
+    KILL_HOOKS,
+    Daemon,
+    DaemonError,
+    UsageError,
+    expected_error,
+    kill_point,
+    one_line,
+)
 from engine.config import Config, ConfigError
 from engine.db import describe_error, fetch_value, func_call
 
 __all__ = [
     "EVENT_FIELDS",
+    "EV_DONE",
+    "EV_RETRY",
+    "EV_UNTAGGED",
     "TRACKING_MODULE",
     "Batch",
     "BatchWalker",
@@ -84,8 +95,23 @@ CURSOR_NAME = "batch_walker"
 TRACKING_MODULE = "qadmin_ext"
 
 
-class Event:
-    """One event of a batch; done unless tagged for retry."""
+#: Event.get_status() values, as the original's pgq.consumer has them
+EV_UNTAGGED = -1
+EV_RETRY = 0
+EV_DONE = 1
+# the original's short attribute names -> ours (ev.ev_id is ev.id ...)
+_SHORT_NAMES = {f: f.removeprefix("ev_") for f in EVENT_FIELDS}
+
+
+class Event(Mapping[str, Any]):
+    """One event of a batch; done unless tagged for retry.
+
+    Attributes: id, time, txid, retry, type, data, extra1 .. extra4, and the
+    original pgq.Event's spellings of them (ev_id, ev_time, ... ev_extra4); as
+    there it is also a read-only mapping of the ev_* names (``ev["ev_data"]``,
+    ``ev.get("ev_extra1")``, ``keys()``, ``items()``).  ``queue_name`` is the
+    queue it came from.  Events compare and hash by identity.
+    """
 
     __slots__ = (
         "_batch",
@@ -100,6 +126,18 @@ class Event:
         "txid",
         "type",
     )
+
+    if TYPE_CHECKING:  # the original's spellings: properties, set below the class
+        ev_id: int
+        ev_time: datetime
+        ev_txid: int
+        ev_retry: int | None
+        ev_type: str | None
+        ev_data: str | None
+        ev_extra1: str | None
+        ev_extra2: str | None
+        ev_extra3: str | None
+        ev_extra4: str | None
 
     def __init__(self, row: Sequence[Any], batch: Batch | None = None) -> None:
         (
@@ -116,6 +154,7 @@ class Event:
         ) = row
         self._batch = batch
 
+    # -- retry tags (the original's RetriableEvent) --------------------------------------
     def tag_retry(self, retry_time: int = 60) -> None:
         """Give the event back: it returns to this consumer after retry_time seconds."""
         if self._batch is not None:
@@ -126,10 +165,46 @@ class Event:
         if self._batch is not None:
             self._batch.retries.pop(self.id, None)
 
+    def get_status(self) -> int:
+        """EV_RETRY if tagged for retry, else EV_DONE (the default, as in the original)."""
+        if self._batch is not None and self.id in self._batch.retries:
+            return EV_RETRY
+        return EV_DONE
+
     @property
-    def retry_time(self) -> int | None:
-        """Seconds until retry if tagged, else None."""
-        return None if self._batch is None else self._batch.retries.get(self.id)
+    def retry_time(self) -> int:
+        """Seconds until the event comes back if tagged (tag_retry's default, 60, if not)."""
+        if self._batch is None:
+            return 60
+        return self._batch.retries.get(self.id, 60)
+
+    @property
+    def queue_name(self) -> str | None:
+        """The queue the event came from."""
+        return None if self._batch is None else self._batch.queue_name
+
+    # -- the original's mapping of ev_* names ------------------------------------------
+    def __getitem__(self, key: str) -> Any:
+        short = _SHORT_NAMES.get(key)
+        if short is None:
+            raise KeyError(key)
+        return getattr(self, short)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(EVENT_FIELDS)
+
+    def __len__(self) -> int:
+        return len(EVENT_FIELDS)
+
+    def __contains__(self, key: object) -> bool:
+        return key in _SHORT_NAMES
+
+    def has_key(self, key: str) -> bool:
+        """key in ev (Python 2's spelling, which ported handlers use)."""
+        return key in _SHORT_NAMES
+
+    __eq__ = object.__eq__  # identity, not Mapping's comparison of the values
+    __hash__ = object.__hash__
 
     def as_dict(self) -> dict[str, Any]:
         """The event as ev_* keys with JSON-ready values (ev_time in ISO 8601)."""
@@ -147,14 +222,37 @@ class Event:
             "ev_extra4": self.extra4,
         }
 
+    def __str__(self) -> str:
+        return (
+            f"<id={self.id} type={self.type} data={self.data} e1={self.extra1}"
+            f" e2={self.extra2} e3={self.extra3} e4={self.extra4}>"
+        )
+
     def __repr__(self) -> str:
         return f"<Event id={self.id} type={self.type!r} data={self.data!r}>"
+
+
+def _original_spelling(short: str) -> property:
+    return property(lambda ev: getattr(ev, short), doc=f"The original's name of Event.{short}.")
+
+
+for _field, _short in _SHORT_NAMES.items():
+    setattr(Event, _field, _original_spelling(_short))
+del _field, _short
 
 
 class Batch:
     """The batch being processed: ids, tick time, lag and the retry tags."""
 
-    __slots__ = ("batch_id", "lag", "prev_tick_id", "retries", "tick_id", "tick_time")
+    __slots__ = (
+        "batch_id",
+        "lag",
+        "prev_tick_id",
+        "queue_name",
+        "retries",
+        "tick_id",
+        "tick_time",
+    )
 
     def __init__(
         self,
@@ -163,8 +261,10 @@ class Batch:
         prev_tick_id: int | None,
         tick_time: datetime | None,
         lag: float | None,
+        queue_name: str | None = None,
     ) -> None:
         self.batch_id = batch_id
+        self.queue_name = queue_name
         self.tick_id = tick_id
         self.prev_tick_id = prev_tick_id
         self.tick_time = tick_time
@@ -237,6 +337,9 @@ class Consumer(Daemon):
     main_module: ClassVar[str | None] = "engine.consumer"
     #: name for the supervisor and logs; built-in handlers set theirs
     handler_name: ClassVar[str] = "python"
+    # up once connected, registered and answered by the queue: work() says so before
+    # it processes the batch (a subclass with a work() of its own is up after its first
+    # good round, the base's default)
     ini_template: ClassVar[str] = """
 # connect string of the database that holds the queue (also read: src_db)
 db = dbname=mydb
@@ -456,6 +559,8 @@ queue_name = myqueue
         del conn.notifies[:]  # a tick that comes after this point wakes the next sleep
         batch = self._next_batch(cur)
         conn.commit()
+        if not self.ready:  # connected, registered, the queue answers: up
+            self.mark_ready()
         if batch is None:
             self._idle()
             return False
@@ -521,7 +626,8 @@ queue_name = myqueue
             )
             row = cur.fetchone()
             self._status.pop("idle_since", None)
-            return Batch(batch_id, *row) if row else Batch(batch_id, None, None, None, None)
+            tick_id, prev_tick_id, tick_time, lag = row or (None, None, None, None)
+            return Batch(batch_id, tick_id, prev_tick_id, tick_time, lag, self.queue_name)
         cur.execute(
             "select batch_id, cur_tick_id, prev_tick_id, cur_tick_time,"
             " extract(epoch from now() - cur_tick_time)::float8"
@@ -538,7 +644,8 @@ queue_name = myqueue
         if row is None or row[0] is None:
             return None
         self._status.pop("idle_since", None)
-        return Batch(*row)
+        batch_id, tick_id, prev_tick_id, tick_time, lag = row
+        return Batch(batch_id, tick_id, prev_tick_id, tick_time, lag, self.queue_name)
 
     def _load_events(self, cur: Any, batch: Batch) -> list[Event] | BatchWalker:
         if self.lazy_fetch > 0:
@@ -605,7 +712,9 @@ queue_name = myqueue
             # the batch's transaction is broken: the whole batch has to be redone
             raise err
         ev.tag_retry(self.retry_delay)
-        msg = describe_error(err)
+        msg = one_line(describe_error(err))
+        if not expected_error(err):  # the handler's own exception: say which
+            msg = f"{type(err).__name__}: {msg}"
         log.error(
             "event %s (type %r, retry %s) failed, retrying in %d s: %s",
             ev.id,
@@ -613,8 +722,8 @@ queue_name = myqueue
             ev.retry or 0,
             self.retry_delay,
             msg,
-            exc_info=err,
         )
+        log.debug("event %s failed here", ev.id, exc_info=err)  # the traceback with -v
         self.record_error(f"event {ev.id}: {msg}")
 
 

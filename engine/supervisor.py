@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg2
+import psycopg2.extensions
 
 from engine.base import pid_alive, read_pidfile
 from engine.config import Config, ConfigError
@@ -57,6 +58,7 @@ __all__ = [
     "Supervisor",
     "SupervisorError",
     "default_state_dir",
+    "forget",
     "log_tail",
     "main",
     "names",
@@ -67,6 +69,7 @@ __all__ = [
     "start_ticker",
     "status",
     "stop",
+    "stopped_names",
 ]
 
 STATE_DIR_ENV = "QADMIN_STATE_DIR"
@@ -74,6 +77,11 @@ ALL = "ALL"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,62}$")
 _PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 _MODULES = {"ticker": "engine.ticker", "consumer": "engine.consumer"}
+
+# how long START waits after a not-yet-up daemon recorded an error (does it exit?)
+_ERROR_GRACE = 1.5
+# "2026-01-02 03:04:05,678 1234 ERROR " before a daemon's log message
+_LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ [A-Z]+ ")
 
 # Popen objects of daemons this process started, so their exit is reaped
 _children: dict[int, subprocess.Popen[bytes]] = {}
@@ -187,6 +195,20 @@ class Supervisor:
             return []
         return sorted(p.stem for p in self.state_dir.glob("*.json"))
 
+    def stopped_names(self) -> list[str]:
+        """Names of the daemons that do not run (stopped or dead): what FORGET takes."""
+        return [n for n in self.names() if self.running_pid(n) is None]
+
+    def serves(self, name: str, where: Mapping[str, str | None]) -> bool:
+        """Whether the daemon works on the database of where (libpq host, port, dbname).
+
+        A consumer's database is the one of its db connect string; a ticker serves
+        the databases of its list (every database of its server without one).  A
+        host or port that one side leaves out matches any.
+        """
+        meta = self._meta(name)
+        return any(_same_database(t, where) for t in _databases_of(meta))
+
     def running_pid(self, name: str) -> int | None:
         """The daemon's pid if it runs (pidfile, live process, one of ours)."""
         _reap()
@@ -229,7 +251,6 @@ class Supervisor:
             p for p in (_PROJECT_ROOT, env.get("PYTHONPATH", "")) if p
         )
         logpath = self._path(name, "log")
-        pidfile = self._path(name, "pid")
         meta["started"] = time.time()
         self._path(name, "json").write_text(json.dumps(meta, indent=2))
         with open(logpath, "ab") as logf:
@@ -247,26 +268,61 @@ class Supervisor:
                 env=env,
             )
         _children[proc.pid] = proc
+        notes = [*(meta.get("notes") or ()), *self._wait_ready(name, proc, start, wait)]
+        return replace(self.info(name, lag=False), notes=tuple(notes))
+
+    def _wait_ready(
+        self, name: str, proc: subprocess.Popen[bytes], log_start: int, wait: float
+    ) -> list[str]:
+        """Wait until the new daemon is up (its status file says ready) or has exited.
+
+        An exit raises SupervisorError with the daemon's own error (one line); a
+        daemon that records an error before it is up (a database it cannot reach
+        yet, which it retries) or is not up within wait seconds is left running,
+        and the notes say so.
+        """
         deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
+        error_since: float | None = None
+        while True:
             rc = proc.poll()
             if rc is not None:
                 _children.pop(proc.pid, None)
-                try:
-                    with open(logpath, "rb") as f:
-                        f.seek(start)
-                        out = f.read().decode(errors="replace").strip()
-                except OSError:
-                    out = ""
-                last = "\n".join(out.splitlines()[-10:])
+                why = self._start_error(name, log_start)
                 raise SupervisorError(
-                    f"daemon {name!r} exited at start (status {rc})"
-                    + (f":\n{last}" if last else "")
+                    f"daemon {name!r} exited at start (status {rc})" + (f": {why}" if why else "")
                 )
-            if read_pidfile(pidfile) == proc.pid:
-                break
+            st = self._status_file(name)
+            if st.get("pid") == proc.pid:
+                if st.get("ready") or "ready" not in st:  # up (or a daemon that cannot say)
+                    if st.get("last_error"):
+                        return [f"up, but it reported: {st['last_error']}"]
+                    return []
+                if st.get("last_error"):
+                    # it exits at once if it gives up; else it is retrying
+                    error_since = error_since or time.monotonic()
+                    if time.monotonic() - error_since > _ERROR_GRACE:
+                        return [
+                            f"not up yet: {st['last_error']}; it keeps trying"
+                            f" (SHOW LOG {name}; STOP {name})"
+                        ]
+            if time.monotonic() >= deadline:
+                return [f"not up after {wait:g} s; it keeps starting (SHOW LOG {name})"]
             time.sleep(0.02)
-        return replace(self.info(name, lag=False), notes=tuple(meta.get("notes") or ()))
+
+    def _start_error(self, name: str, log_start: int) -> str:
+        """The one line that says why a daemon exited: its recorded error, else its log."""
+        st = self._status_file(name)
+        if st.get("last_error"):
+            return str(st["last_error"]).splitlines()[0]
+        try:
+            with open(self._path(name, "log"), "rb") as f:
+                f.seek(log_start)
+                out = f.read().decode(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        errors = [ln for ln in out if re.search(r"\b(ERROR|CRITICAL)\b|Error:", ln)]
+        line = (errors or out or [""])[-1]
+        return _LOG_PREFIX.sub("", line).strip()
 
     def _write_ini(self, name: str, section: str, values: Mapping[str, Any]) -> Path:
         lines = [f"# generated by engine.supervisor for daemon {name}", f"[{section}]"]
@@ -322,7 +378,13 @@ class Supervisor:
         }
         values.update(options or {})
         return self._start_with_ini(
-            name, "ticker", "pgqd", values, notes, databases=list(databases)
+            name,
+            "ticker",
+            "pgqd",
+            values,
+            notes,
+            databases=list(databases),
+            base_connstr=base_connstr,
         )
 
     def start_consumer(
@@ -389,6 +451,8 @@ class Supervisor:
             db = cf.get_first(["db", "src_db"], None)
             handler = cf.get("handler", sect)
             sub = cf.get("subconsumer_name", None)
+            databases = cf.getlist("database_list", []) if kind == "ticker" else []
+            base_connstr = cf.get("base_connstr", "") if kind == "ticker" else None
         except ConfigError as e:
             raise SupervisorError(str(e)) from None
         if kind == "consumer" and (queue is None or db is None):
@@ -411,6 +475,8 @@ class Supervisor:
             "consumer": consumer,
             "subconsumer": sub,
             "handler": handler if kind == "consumer" else None,
+            "databases": databases,
+            "base_connstr": base_connstr,
             "cwd": os.getcwd(),
             "notes": notes,
         }
@@ -529,15 +595,56 @@ class Supervisor:
             detail=detail,
         )
 
-    def status(self, name: str | None = None, *, lag: bool = True) -> list[DaemonInfo]:
-        """Status rows of every daemon (or one), sorted by name."""
+    def status(
+        self,
+        name: str | None = None,
+        *,
+        lag: bool = True,
+        where: Mapping[str, str | None] | None = None,
+    ) -> list[DaemonInfo]:
+        """Status rows of every daemon (or one), sorted by name; where: of that database."""
         targets = [name] if name and name.upper() != ALL else self.names()
+        if where is not None:
+            targets = [n for n in targets if self.serves(n, where)]
         return [self.info(n, lag=lag) for n in targets]
 
     def log_tail(self, name: str, lines: int = 20) -> list[str]:
         """The last lines of the daemon's log."""
         self._meta(name)
         return _tail(self._path(name, "log"), lines)
+
+
+def _dsn_params(dsn: str | None) -> dict[str, str]:
+    try:
+        return psycopg2.extensions.parse_dsn(dsn) if dsn else {}
+    except psycopg2.Error:
+        return {}
+
+
+def _databases_of(meta: Mapping[str, Any]) -> list[dict[str, str | None]]:
+    """The (host, port, dbname) a daemon works on; dbname None = every database."""
+    if meta.get("kind") == "ticker":
+        base = _dsn_params(meta.get("base_connstr"))
+        dbs = meta.get("databases") or [None]
+        return [{"host": base.get("host"), "port": base.get("port"), "dbname": d} for d in dbs]
+    params = _dsn_params(meta.get("db"))
+    return [{k: params.get(k) for k in ("host", "port", "dbname")}]
+
+
+def _host(value: str | None) -> str | None:
+    if not value or value.startswith("/"):  # a socket directory: some local server
+        return None
+    return "127.0.0.1" if value == "localhost" else value
+
+
+def _same_database(a: Mapping[str, str | None], b: Mapping[str, str | None]) -> bool:
+    default_port = os.environ.get("PGPORT") or "5432"
+    if str(a.get("port") or default_port) != str(b.get("port") or default_port):
+        return False
+    ha, hb = _host(a.get("host")), _host(b.get("host"))
+    if ha is not None and hb is not None and ha != hb:
+        return False
+    return a.get("dbname") is None or b.get("dbname") is None or a["dbname"] == b["dbname"]
 
 
 def _consumer_lag(dsn: str, queue: str, consumer: str | None) -> float | None:
@@ -616,10 +723,14 @@ def reload(name: str, *, state_dir: str | None = None) -> DaemonInfo:
 
 
 def status(
-    name: str | None = None, *, lag: bool = True, state_dir: str | None = None
+    name: str | None = None,
+    *,
+    lag: bool = True,
+    where: Mapping[str, str | None] | None = None,
+    state_dir: str | None = None,
 ) -> list[DaemonInfo]:
     """Status rows; see Supervisor.status."""
-    return Supervisor(state_dir).status(name, lag=lag)
+    return Supervisor(state_dir).status(name, lag=lag, where=where)
 
 
 def log_tail(name: str, lines: int = 20, *, state_dir: str | None = None) -> list[str]:
@@ -630,6 +741,16 @@ def log_tail(name: str, lines: int = 20, *, state_dir: str | None = None) -> lis
 def names(*, state_dir: str | None = None) -> list[str]:
     """Known daemon names; see Supervisor.names."""
     return Supervisor(state_dir).names()
+
+
+def stopped_names(*, state_dir: str | None = None) -> list[str]:
+    """Names of the daemons that do not run; see Supervisor.stopped_names."""
+    return Supervisor(state_dir).stopped_names()
+
+
+def forget(name: str, *, state_dir: str | None = None) -> None:
+    """Remove a daemon that does not run; see Supervisor.remove."""
+    Supervisor(state_dir).remove(name)
 
 
 # -- command line ------------------------------------------------------------------------

@@ -41,7 +41,7 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
 
-from engine.base import Daemon, UsageError
+from engine.base import Daemon, UsageError, one_line
 from engine.db import describe_error, fetch_value
 
 __all__ = ["TICKER_LOCK", "DatabaseWorker", "Ticker", "main"]
@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 #: pg_try_advisory_lock(int4, int4) key that one ticker per database holds ('pgqd', 1)
 TICKER_LOCK = (0x70677164, 1)
 _MAX_BACKOFF = 20.0
+# seconds after start during which the main loop looks at the workers' state often
+_START_POLL = 30.0
 _LIST_DATABASES = (
     "select datname from pg_catalog.pg_database where not datistemplate and datallowconn order by 1"
 )
@@ -218,7 +220,7 @@ class DatabaseWorker:
                 log.warning(
                     "database %s: %s; reconnecting in %.1f s",
                     self.dbname,
-                    describe_error(e).strip(),
+                    one_line(describe_error(e)),
                     delay,
                 )
                 self.ticker.note_error(f"database {self.dbname}: {describe_error(e)}")
@@ -318,7 +320,7 @@ class DatabaseWorker:
                     conn = None
                 if not self.stopping:
                     log.warning(
-                        "database %s: maintenance: %s", self.dbname, describe_error(e).strip()
+                        "database %s: maintenance: %s", self.dbname, one_line(describe_error(e))
                     )
                     self.ticker.note_error(f"database {self.dbname}: {describe_error(e)}")
                 # try again after a pause that doubles while the failures go on
@@ -378,6 +380,9 @@ class Ticker(Daemon):
 
     service_name: ClassVar[str] = "pgqd"
     kind: ClassVar[str] = "ticker"
+    #: up once every database has an answer (ticking, no pgq, locked by another ...)
+    #: and this is not a second ticker of them all (work() says so)
+    ready_after_round: ClassVar[bool] = False
     ini_template: ClassVar[str] = """
 # libpq connect string without dbname; dbname=<database> is appended
 #base_connstr = host=127.0.0.1 user=postgres
@@ -418,6 +423,7 @@ class Ticker(Daemon):
         self._next_check = 0.0
         self._first_check_done = False
         self._refusal_checked = False
+        self._born = time.monotonic()
         self._errors_lock = threading.Lock()
         self._pending_error: str | None = None
 
@@ -526,8 +532,14 @@ class Ticker(Daemon):
             self.record_error(err)
         states = {n: w.state for n, w in sorted(self.workers.items())}
         self.update_status(force=states != self._status.get("databases"), databases=states)
+        settled = self._refusal_checked and "starting" not in states.values()
+        if not self.ready and settled and (not states or any(s != "down" for s in states.values())):
+            self.mark_ready()
         # wake up for the next check, the stats line, and to read the workers' state
-        self.loop_delay = max(0.05, min(1.0, self._next_check - time.monotonic()))
+        # (often in the first seconds, so that START learns soon that it is up)
+        starting = not self.ready and time.monotonic() - self._born < _START_POLL
+        longest = 0.05 if starting else 1.0
+        self.loop_delay = max(0.05, min(longest, self._next_check - time.monotonic()))
         return False
 
     def shutdown(self) -> None:

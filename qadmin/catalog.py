@@ -37,6 +37,7 @@ class Catalog:
     nodes: tuple[str, ...] = ()
     settings: tuple[str, ...] = ()
     daemons: tuple[str, ...] = ()
+    stopped_daemons: tuple[str, ...] = ()  # of daemons: those that do not run
     handlers: tuple[str, ...] = ()
     ticker_keys: tuple[str, ...] = ()
     consumer_keys: tuple[str, ...] = ()

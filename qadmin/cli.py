@@ -153,7 +153,11 @@ def _connect(params: ConnInfo, ask_password: bool, interactive: bool) -> Any:
 
 @contextlib.contextmanager
 def _sandbox(quiet: bool) -> Iterator[ConnInfo]:
-    """A throwaway cluster with every module installed, removed on exit; yields its ConnInfo."""
+    """A throwaway cluster with every module installed, removed on exit; yields its ConnInfo.
+
+    Daemons started inside get a state directory of their own: they are stopped
+    (and their records removed) with the sandbox, which says which ones.
+    """
     from engine.admin.server import create_database
     from engine.install import install
     from engine.pgcluster import create_cluster
@@ -162,18 +166,59 @@ def _sandbox(quiet: bool) -> Iterator[ConnInfo]:
         print("qadmin: starting a throwaway PostgreSQL ...", file=sys.stderr)
     cluster = create_cluster()
     try:
-        with contextlib.closing(cluster.conn_info("postgres").connect(autocommit=True)) as admin:
-            create_database(admin, "qadmin")
-        info = cluster.conn_info("qadmin")
-        with contextlib.closing(info.connect()) as conn:
-            for report in install(conn):
-                if not quiet:
-                    print(f"qadmin: {report}", file=sys.stderr)
-        yield info
+        with _sandbox_daemons():
+            with contextlib.closing(cluster.conn_info("postgres").connect(autocommit=True)) as a:
+                create_database(a, "qadmin")
+            info = cluster.conn_info("qadmin")
+            with contextlib.closing(info.connect()) as conn:
+                for report in install(conn):
+                    if not quiet:
+                        print(f"qadmin: {report}", file=sys.stderr)
+            yield info
     finally:
         cluster.destroy()
         if not quiet:
             print("qadmin: throwaway PostgreSQL removed", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _sandbox_daemons() -> Iterator[Path]:
+    """A private daemon state directory for a sandbox; its daemons stop when it ends."""
+    import shutil
+    import tempfile
+
+    from engine import supervisor as sv
+
+    state = Path(tempfile.mkdtemp(prefix="qadmin-sandbox-daemons-"))
+    saved = os.environ.get(sv.STATE_DIR_ENV)
+    os.environ[sv.STATE_DIR_ENV] = str(state)
+    try:
+        yield state
+    finally:
+        if saved is None:
+            os.environ.pop(sv.STATE_DIR_ENV, None)
+        else:
+            os.environ[sv.STATE_DIR_ENV] = saved
+        try:
+            stopped = _stop_sandbox_daemons(sv.Supervisor(state))
+        finally:
+            shutil.rmtree(state, ignore_errors=True)
+        if stopped:
+            print(f"qadmin: stopped the sandbox's daemons: {', '.join(stopped)}", file=sys.stderr)
+
+
+def _stop_sandbox_daemons(supervisor: Any) -> list[str]:
+    """Stop every daemon of the sandbox now (kill -9 those that do not go); their names."""
+    running = {n: pid for n in supervisor.names() if (pid := supervisor.running_pid(n))}
+    if not running:
+        return []
+    with contextlib.suppress(Exception):
+        supervisor.stop("ALL", now=True, timeout=10)
+    for name, pid in running.items():
+        if supervisor.running_pid(name) == pid:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    return sorted(running)
 
 
 def _raise_exit(signum: int, frame: Any) -> None:

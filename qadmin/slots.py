@@ -127,6 +127,13 @@ SLOTS: tuple[Slot, ...] = (
     ),
     Slot("help", "a command", "help topic", Quoting.VERBATIM, _help_topics),
     Slot("daemon", "a daemon name", "daemon", Quoting.NAME, _field("daemons")),
+    Slot(
+        "stopped_daemon",
+        "the name of a daemon that does not run",
+        "stopped daemon",
+        Quoting.NAME,
+        _field("stopped_daemons"),
+    ),
     Slot("handler", "a handler name", "handler", Quoting.VERBATIM, _field("handlers")),
     Slot("ticker_key", "a ticker key name", "ticker key", Quoting.NAME, _field("ticker_keys")),
     Slot(

@@ -4,6 +4,8 @@ rename, cooperative subconsumers, and what consumers and their batches look like
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg2.extensions
 
@@ -12,11 +14,16 @@ from engine.admin.queue import require_queue
 from engine.db import call_api, fetch_value, sql
 
 __all__ = [
+    "NextBatchInfo",
     "batch_events",
     "batch_info",
     "consumer_info",
     "consumer_names",
     "current_batch",
+    "finish_batch",
+    "next_batch",
+    "next_batch_preview",
+    "open_batch",
     "register_consumer",
     "register_subconsumer",
     "rename_consumer",
@@ -189,7 +196,10 @@ def current_batch(cur: psycopg2.extensions.cursor, queue: str, consumer: str) ->
     info = consumer_info(cur, queue, consumer).dicts()
     batch = info[0]["current_batch"] if info else None
     if batch is None:
-        raise AdminError(f'consumer "{consumer}" has no open batch on queue "{queue}"')
+        raise AdminError(
+            f'consumer "{consumer}" has no open batch on queue "{queue}"',
+            hint="NEXT BATCH <consumer> ON <queue>; opens one",
+        )
     return batch
 
 
@@ -211,3 +221,156 @@ def batch_events(cur: psycopg2.extensions.cursor, batch_id: int) -> Table:
     """The events of an open batch."""
     _require_open(cur, batch_id)
     return fetch_table(cur, sql.SQL("select * from pgq.get_batch_events(%s)"), [batch_id])
+
+
+@dataclass(frozen=True, slots=True)
+class NextBatchInfo:
+    """A consumer's next batch: the ticks it lies between; batch_id None if not opened."""
+
+    queue: str
+    consumer: str
+    batch_id: int | None
+    prev_tick_id: int
+    tick_id: int
+    prev_tick_time: datetime
+    tick_time: datetime
+    was_open: bool = False  # NEXT BATCH found it open already
+
+
+EVENT_COLUMNS = (
+    "ev_id",
+    "ev_time",
+    "ev_txid",
+    "ev_retry",
+    "ev_type",
+    "ev_data",
+    "ev_extra1",
+    "ev_extra2",
+    "ev_extra3",
+    "ev_extra4",
+)
+
+NEXT_BATCH_SQL = """
+select batch_id, prev_tick_id, cur_tick_id, prev_tick_time, cur_tick_time
+  from pgq.next_batch_info(%s, %s)
+"""
+
+OPEN_BATCH_SQL = """
+select s.sub_batch
+  from pgq.subscription s
+  join pgq.queue q on q.queue_id = s.sub_queue
+  join pgq.consumer c on c.co_id = s.sub_consumer
+ where q.queue_name = %s and c.co_name = %s
+"""
+
+# the batch of a cooperative subconsumer: its row shares sub_id with the main consumer's
+COOP_BATCH_SQL = """
+select exists (
+    select 1 from pgq.subscription s
+      join pgq.subscription m on m.sub_queue = s.sub_queue and m.sub_id = s.sub_id
+                             and m.sub_consumer <> s.sub_consumer
+     where s.sub_batch = %s)
+"""
+
+BATCH_QUEUE_SQL = """
+select q.queue_name
+  from pgq.subscription s join pgq.queue q on q.queue_id = s.sub_queue
+ where s.sub_batch = %s
+"""
+
+# Where the consumer stands and the tick its next batch would end at: the first
+# tick after its last one, as pgq.next_batch_custom picks it without options.
+PREVIEW_TICKS_SQL = """
+select q.queue_id, q.queue_data_pfx, s.sub_id, s.sub_last_tick,
+       last.tick_time as last_time, nt.tick_id as next_tick, nt.tick_time as next_time
+  from pgq.subscription s
+  join pgq.queue q on q.queue_id = s.sub_queue
+  join pgq.consumer c on c.co_id = s.sub_consumer
+  join pgq.tick last on last.tick_queue = s.sub_queue and last.tick_id = s.sub_last_tick
+  left join lateral (
+      select t.tick_id, t.tick_time from pgq.tick t
+       where t.tick_queue = s.sub_queue and t.tick_id > s.sub_last_tick
+       order by t.tick_queue, t.tick_id limit 1) nt on true
+ where q.queue_name = %s and c.co_name = %s
+"""
+
+# The events between two ticks, by the rule batch_event_sql applies to a batch
+# (committed after the last tick's snapshot, before the next one's; retried
+# events only for their owner), read from the queue's parent event table.
+PREVIEW_EVENTS_SQL = """
+select ev.ev_id, ev.ev_time, ev.ev_txid, ev.ev_retry, ev.ev_type, ev.ev_data,
+       ev.ev_extra1, ev.ev_extra2, ev.ev_extra3, ev.ev_extra4
+  from pgq.tick cur, pgq.tick last, {table} ev
+ where cur.tick_queue = %(queue_id)s and cur.tick_id = %(next_tick)s
+   and last.tick_queue = %(queue_id)s and last.tick_id = %(last_tick)s
+   and ev.ev_txid >= txid_snapshot_xmin(last.tick_snapshot)
+   and ev.ev_txid <= txid_snapshot_xmax(cur.tick_snapshot)
+   and txid_visible_in_snapshot(ev.ev_txid, cur.tick_snapshot)
+   and not txid_visible_in_snapshot(ev.ev_txid, last.tick_snapshot)
+   and (ev.ev_owner is null or ev.ev_owner = %(sub_id)s)
+ order by ev.ev_id
+"""
+
+
+def open_batch(cur: psycopg2.extensions.cursor, queue: str, consumer: str) -> int | None:
+    """The id of the batch the consumer has open, None if it has none."""
+    return fetch_value(cur, OPEN_BATCH_SQL, (queue, consumer))
+
+
+def next_batch(
+    conn: psycopg2.extensions.connection, queue: str, consumer: str
+) -> NextBatchInfo | None:
+    """Open the consumer's next batch (pgq.next_batch_info); None if there is none yet."""
+    with atomic(conn), conn.cursor() as cur:
+        require_consumer(cur, queue, consumer)
+        was_open = fetch_value(cur, OPEN_BATCH_SQL, (queue, consumer)) is not None
+        cur.execute(NEXT_BATCH_SQL, (queue, consumer))
+        row = cur.fetchone()
+    if row is None or row[0] is None:
+        return None
+    batch_id, prev_tick_id, tick_id, prev_time, tick_time = row
+    return NextBatchInfo(
+        queue, consumer, batch_id, prev_tick_id, tick_id, prev_time, tick_time, was_open
+    )
+
+
+def finish_batch(
+    conn: psycopg2.extensions.connection, batch_id: int, queue: str | None = None
+) -> None:
+    """Close an open batch (pgq_coop's finish for a subconsumer's); with queue, check it."""
+    with atomic(conn), conn.cursor() as cur:
+        _require_open(cur, batch_id)
+        if queue is not None:
+            require_queue(cur, queue)
+            owner = fetch_value(cur, BATCH_QUEUE_SQL, (batch_id,))
+            if owner != queue:
+                raise AdminError(f'batch {batch_id} is not a batch of queue "{queue}"')
+        coop = fetch_value(cur, COOP_BATCH_SQL, (batch_id,))
+        fn = "pgq_coop.finish_batch" if coop else "pgq.finish_batch"
+        if call_api(cur, fn, [batch_id])[0][0] != 1:
+            raise AdminError(f"batch {batch_id} is not open")
+
+
+def next_batch_preview(
+    cur: psycopg2.extensions.cursor, queue: str, consumer: str
+) -> tuple[NextBatchInfo | None, Table]:
+    """What the consumer's next batch would hold, read-only: no batch is opened.
+
+    Returns the ticks it would lie between (None when no tick follows the
+    consumer's last one) and its events, as pgq.get_batch_events would show them.
+    """
+    require_consumer(cur, queue, consumer)
+    cur.execute(PREVIEW_TICKS_SQL, (queue, consumer))
+    row = cur.fetchone()
+    columns = EVENT_COLUMNS
+    if row is None or row[5] is None:
+        return None, Table(columns)
+    queue_id, data_pfx, sub_id, last_tick, last_time, next_tick, next_time = row
+    table = sql.SQL(PREVIEW_EVENTS_SQL).format(table=sql.Identifier(*data_pfx.split(".", 1)))
+    events = fetch_table(
+        cur,
+        table,
+        {"queue_id": queue_id, "next_tick": next_tick, "last_tick": last_tick, "sub_id": sub_id},
+    )
+    info = NextBatchInfo(queue, consumer, None, last_tick, next_tick, last_time, next_time)
+    return info, events

@@ -19,6 +19,7 @@ __all__ = [
     "queue_exists",
     "queue_info",
     "queue_names",
+    "queue_settings",
     "queue_stats",
     "rename_queue",
     "require_queue",
@@ -41,6 +42,15 @@ SETTINGS: dict[str, str] = {
     "extra_maint": "extra_maint",
     "notify": "notify",
 }
+
+# the settings that pgq.get_queue_info (the original's columns) leaves out
+QUEUE_SETTINGS_SQL = """
+select queue_name, queue_per_tx_limit as per_tx_limit, queue_disable_insert as disable_insert,
+       queue_extra_maint as extra_maint, queue_notify as notify
+  from pgq.queue
+ where %s::text is null or queue_name = %s
+ order by queue_name
+"""
 
 QUEUE_NAMES_SQL = "select queue_name from pgq.queue order by queue_name"
 QUEUE_EXISTS_SQL = "select exists (select 1 from pgq.queue where queue_name = %s)"
@@ -180,6 +190,11 @@ def tick(conn: psycopg2.extensions.connection, queue: str) -> int:
 def queue_info(cur: psycopg2.extensions.cursor, queue: str | None = None) -> Table:
     """pgq.get_queue_info for one queue or all."""
     return fetch_table(cur, sql.SQL("select * from pgq.get_queue_info(%s::text)"), [queue])
+
+
+def queue_settings(cur: psycopg2.extensions.cursor, queue: str | None = None) -> Table:
+    """Settings get_queue_info leaves out: per_tx_limit, disable_insert, extra_maint, notify."""
+    return fetch_table(cur, QUEUE_SETTINGS_SQL, [queue, queue])
 
 
 def queue_stats(cur: psycopg2.extensions.cursor, queue: str | None = None) -> Table:

@@ -21,6 +21,8 @@ from qadmin.ast.base import (
     node_classes,
 )
 from qadmin.ast.consumer import (
+    FinishBatch,
+    NextBatch,
     RegisterConsumer,
     RegisterSubconsumer,
     RenameConsumer,
@@ -31,6 +33,8 @@ from qadmin.ast.consumer import (
     UnregisterSubconsumer,
 )
 from qadmin.ast.daemon import (
+    ForgetDaemon,
+    ForgetStopped,
     ReloadDaemon,
     RestartDaemon,
     ShowDaemons,
@@ -77,9 +81,13 @@ __all__ = [
     "DeleteEvent",
     "DropQueue",
     "Exit",
+    "FinishBatch",
+    "ForgetDaemon",
+    "ForgetStopped",
     "Help",
     "InsertEvent",
     "Install",
+    "NextBatch",
     "Pattern",
     "Refresh",
     "RegisterConsumer",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from qadmin.ast.base import All, AtTick, Command, CopyFrom
 
 __all__ = [
+    "FinishBatch",
+    "NextBatch",
     "RegisterConsumer",
     "RegisterSubconsumer",
     "RenameConsumer",
@@ -99,7 +102,40 @@ class ShowBatchInfo(Command):
 
 @dataclass(frozen=True, slots=True)
 class ShowBatchEvents(Command):
-    """Show the events of an open batch: show batch events (<batch_id> | <consumer>) [on <queue>];"""
+    """Show the events of a batch: show batch events (<batch_id> | <consumer>) [on <queue>];
+
+    For a consumer without an open batch: the events its next batch would hold,
+    read-only (no batch is opened; NEXT BATCH opens it).
+    """
+
+    batch: int | str
+    queue: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NextBatch(Command):
+    """Open a consumer's next batch: next batch <consumer> [on <queue>];
+
+    Shows the batch id and the ticks it lies between, or says that there is no
+    batch yet (no tick after the consumer's position: TICK makes one).  A batch
+    the consumer has open already is shown again.  Finish it with FINISH BATCH.
+    """
+
+    watchable: ClassVar[bool] = False
+
+    consumer: str
+    queue: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FinishBatch(Command):
+    """Close an open batch: finish batch (<batch_id> | <consumer>) [on <queue>];
+
+    The consumer moves on past the batch's events (those not put back for retry).
+    With ON, the batch must belong to that queue.
+    """
+
+    watchable: ClassVar[bool] = False
 
     batch: int | str
     queue: str | None

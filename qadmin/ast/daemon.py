@@ -17,6 +17,8 @@ from qadmin.ast.base import All, Command, Setting
 from qadmin.literals import unquote_name, unquote_string
 
 __all__ = [
+    "ForgetDaemon",
+    "ForgetStopped",
     "ReloadDaemon",
     "RestartDaemon",
     "ShowDaemons",
@@ -203,12 +205,44 @@ class ReloadDaemon(Command):
 
 @dataclass(frozen=True, slots=True)
 class ShowDaemons(Command):
-    """Show the daemons and their state: show daemons;
+    """Show the daemons and their state: show daemons [all];
 
+    Those of the current database (tickers serving it, consumers of its queues);
+    ALL shows every daemon of the state directory, whatever its database.
     state is running, stopped (by STOP or on its own) or dead (its pidfile is
     left but the process is gone: a crash or kill -9).  lag is how far a
     consumer is behind its queue; last_error is the newest error it logged.
+    FORGET removes the records of daemons that no longer run.
     """
+
+    every: bool = False
+
+    def __post_init__(self) -> None:
+        _set(self, "every", self.every not in (None, False))
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetDaemon(Command):
+    """Forget a daemon that does not run: forget <name>;
+
+    It leaves SHOW DAEMONS: its record, config, status and log go; a running
+    daemon is refused (STOP it first).  FORGET ALL STOPPED; forgets every daemon that does not run.
+    """
+
+    watchable: ClassVar[bool] = False
+
+    daemon: str
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetStopped(Command):
+    """Forget every daemon that does not run: forget all stopped;
+
+    Stopped and dead ones, of every database (SHOW DAEMONS ALL lists them):
+    their records, configs, status files and logs go; running daemons stay.
+    """
+
+    watchable: ClassVar[bool] = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,8 +140,84 @@ def show_batch_info(ctx: Context, cmd: ast.ShowBatchInfo) -> Result:
     return _batch_result(ctx, cmd, admin.batch_info, "Batch {}", BATCH_TYPES, volatile)
 
 
+EVENT_TYPES = {"ev_id": "number", "ev_txid": "number", "ev_retry": "number"}
+EVENT_VOLATILE = frozenset({"ev_time", "ev_txid"})
+NEXT_COLUMNS = ("batch_id", "prev_tick_id", "tick_id", "prev_tick_time", "tick_time")
+NEXT_TYPES = {"batch_id": "number", "prev_tick_id": "number", "tick_id": "number"}
+NEXT_VOLATILE = frozenset({"prev_tick_time", "tick_time"})
+
+
 @command(ast.ShowBatchEvents)
 def show_batch_events(ctx: Context, cmd: ast.ShowBatchEvents) -> Result:
-    types = {"ev_id": "number", "ev_txid": "number", "ev_retry": "number"}
-    volatile = frozenset({"ev_time", "ev_txid"})
-    return _batch_result(ctx, cmd, admin.batch_events, "Events of batch {}", types, volatile)
+    if isinstance(cmd.batch, str):
+        queue = ctx.queue_or_default(cmd.queue)
+        with ctx.cursor() as cur:
+            admin.require_consumer(cur, queue, cmd.batch)
+            if admin.open_batch(cur, queue, cmd.batch) is None:
+                return _preview(cur, queue, cmd.batch)
+    return _batch_result(
+        ctx, cmd, admin.batch_events, "Events of batch {}", EVENT_TYPES, EVENT_VOLATILE
+    )
+
+
+def _preview(cur, queue: str, consumer: str) -> Result:  # type: ignore[no-untyped-def]
+    """SHOW BATCH EVENTS of a consumer without an open batch: its next batch, not opened."""
+    info, table = admin.next_batch_preview(cur, queue, consumer)
+    if info is None:
+        note = (
+            f'NOTE:  consumer "{consumer}" has no open batch and no next one yet'
+            " (no tick after its position; TICK makes one)"
+        )
+        title = f'Next batch of consumer "{consumer}" (none yet)'
+    else:
+        note = (
+            f'NOTE:  consumer "{consumer}" has no open batch: these are the events its next'
+            f" batch would hold (ticks {info.prev_tick_id} to {info.tick_id}), read-only;"
+            " NEXT BATCH opens it"
+        )
+        title = f'Events of the next batch of consumer "{consumer}" (not opened)'
+    return Result(
+        title=title,
+        columns=table.columns,
+        rows=table.rows,
+        types=EVENT_TYPES,
+        volatile=EVENT_VOLATILE,
+        notes=(note,),
+    )
+
+
+@command(ast.NextBatch, changes_catalog=True)
+def next_batch(ctx: Context, cmd: ast.NextBatch) -> Result:
+    queue = ctx.queue_or_default(cmd.queue)
+    info = admin.next_batch(ctx.require_conn(), queue, cmd.consumer)
+    if info is None:
+        return Result(
+            status="NEXT BATCH 0",
+            notes=(
+                f'NOTE:  no batch for consumer "{cmd.consumer}" on queue "{queue}":'
+                " no tick after its position (TICK makes one)",
+            ),
+        )
+    notes = (f"NOTE:  batch {info.batch_id} was open already",) if info.was_open else ()
+    row = (info.batch_id, info.prev_tick_id, info.tick_id, info.prev_tick_time, info.tick_time)
+    return Result(
+        title=f'Batch of consumer "{cmd.consumer}" on queue "{queue}"',
+        columns=NEXT_COLUMNS,
+        rows=(row,),
+        types=NEXT_TYPES,
+        volatile=NEXT_VOLATILE,
+        status="NEXT BATCH 1",
+        notes=notes,
+    )
+
+
+@command(ast.FinishBatch, changes_catalog=True)
+def finish_batch(ctx: Context, cmd: ast.FinishBatch) -> Result:
+    conn = ctx.require_conn()
+    if isinstance(cmd.batch, str):
+        with conn.cursor() as cur:
+            batch_id = admin.current_batch(cur, ctx.queue_or_default(cmd.queue), cmd.batch)
+    else:
+        batch_id = cmd.batch
+    admin.finish_batch(conn, batch_id, cmd.queue)
+    return Result(status="FINISH BATCH")

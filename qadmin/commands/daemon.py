@@ -244,9 +244,44 @@ def reload_daemon(ctx: Context, cmd: ast.ReloadDaemon) -> Result:
 
 @command(ast.ShowDaemons)
 def show_daemons(ctx: Context, cmd: ast.ShowDaemons) -> Result:
+    conn = ctx.conn
+    if cmd.every or conn is None or conn.closed:
+        with _supervisor():
+            infos = sv.status()
+        return _table(infos, title="Daemons", columns=COLUMNS)
+    where = conn.get_dsn_parameters()
     with _supervisor():
-        infos = sv.status()
-    return _table(infos, title="Daemons", columns=COLUMNS)
+        infos = sv.status(where=where)
+        others = len(sv.names()) - len(infos)
+    notes = []
+    if others:
+        some = "1 daemon" if others == 1 else f"{others} daemons"
+        notes.append(f"NOTE:  {some} of other databases not shown: SHOW DAEMONS ALL;")
+    return _table(infos, title="Daemons of this database", columns=COLUMNS, notes=notes)
+
+
+@command(ast.ForgetDaemon, changes_catalog=True)
+def forget_daemon(ctx: Context, cmd: ast.ForgetDaemon) -> Result:
+    with _supervisor():
+        if cmd.daemon in sv.names() and cmd.daemon not in sv.stopped_names():
+            raise CommandError(
+                f"daemon {cmd.daemon!r} is running: only daemons that do not run are forgotten",
+                hint=f"stop it first: STOP {cmd.daemon};",
+            )
+        sv.forget(cmd.daemon)
+    return Result(status="FORGET 1")
+
+
+@command(ast.ForgetStopped, changes_catalog=True)
+def forget_stopped(ctx: Context, cmd: ast.ForgetStopped) -> Result:
+    gone = []
+    with _supervisor():
+        for name in sv.stopped_names():
+            with contextlib.suppress(sv.SupervisorError):  # started again meanwhile
+                sv.forget(name)
+                gone.append(name)
+    notes = (f"NOTE:  forgot {', '.join(gone)}",) if gone else ()
+    return Result(status=f"FORGET {len(gone)}", notes=notes)
 
 
 @command(ast.ShowLog)

@@ -8,6 +8,7 @@ from qadmin.commands.registry import CommandError, Context, Result, command
 
 __all__: list[str] = []
 
+# every setting ALTER QUEUE takes is a column, under the name ALTER QUEUE gives it
 QUEUE_COLUMNS = (
     "queue_name",
     "tables",
@@ -15,6 +16,12 @@ QUEUE_COLUMNS = (
     "max_lag",
     "idle_period",
     "paused",
+    "rotation_period",
+    "external_ticker",
+    "per_tx_limit",
+    "disable_insert",
+    "notify",
+    "extra_maint",
     "ticker_lag",
     "ev_per_sec",
     "ev_new",
@@ -23,6 +30,8 @@ QUEUE_COLUMNS = (
 QUEUE_TYPES = {
     "max_lag": "duration",
     "idle_period": "duration",
+    "rotation_period": "duration",
+    "per_tx_limit": "number",
     "ticker_lag": "duration",
     "ev_per_sec": "rate",
     "max_count": "number",
@@ -77,7 +86,7 @@ def rename_queue(ctx: Context, cmd: ast.RenameQueue) -> Result:
     return Result(status="RENAME QUEUE")
 
 
-def _queue_rows(info: list[dict]) -> tuple[tuple, ...]:
+def _queue_rows(info: list[dict], more: dict[str, dict]) -> tuple[tuple, ...]:
     return tuple(
         (
             r["queue_name"],
@@ -86,6 +95,12 @@ def _queue_rows(info: list[dict]) -> tuple[tuple, ...]:
             r["queue_ticker_max_lag"],
             r["queue_ticker_idle_period"],
             r["queue_ticker_paused"],
+            r["queue_rotation_period"],
+            r["queue_external_ticker"],
+            more.get(r["queue_name"], {}).get("per_tx_limit"),
+            more.get(r["queue_name"], {}).get("disable_insert"),
+            more.get(r["queue_name"], {}).get("notify"),
+            more.get(r["queue_name"], {}).get("extra_maint"),
             r["ticker_lag"],
             r["ev_per_sec"],
             r["ev_new"],
@@ -100,6 +115,7 @@ def show_queue(ctx: Context, cmd: ast.ShowQueue) -> Result:
     target = cmd.queue if cmd.queue is not None else (ctx.queue or ast.ALL)
     with ctx.cursor() as cur:
         info = admin.queue_info(cur).dicts()
+        more = {r["queue_name"]: r for r in admin.queue_settings(cur).dicts()}
         if isinstance(target, str):
             admin.require_queue(cur, target)
             info = [r for r in info if r["queue_name"] == target]
@@ -113,7 +129,7 @@ def show_queue(ctx: Context, cmd: ast.ShowQueue) -> Result:
     return Result(
         title=title,
         columns=QUEUE_COLUMNS,
-        rows=_queue_rows(info),
+        rows=_queue_rows(info, more),
         types=QUEUE_TYPES,
         volatile=frozenset({"ticker_lag", "ev_per_sec"}),
     )

@@ -206,7 +206,8 @@ def test_registered_and_documented():
     for cls in (ast.StartTicker, ast.StartConsumer, ast.StopDaemon, ast.ShowDaemons, ast.ShowLog):
         assert cls in REGISTRY
     text = overview()
-    assert "start ticker [<name>]" in text and "show daemons;" in text
+    assert "start ticker [<name>]" in text and "show daemons [all];" in text
+    assert "forget <name>;" in text and "forget all stopped;" in text
     start = command_help(("start", "consumer"))
     assert start is not None
     assert "python:module.Class" in start and "start consumer from" in start
