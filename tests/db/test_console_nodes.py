@@ -150,3 +150,22 @@ def test_node_names_are_completed_from_the_member_list(db, db2):
 def test_no_node_names_without_pgq_node(empty_db):
     cat = fetch_catalog(empty_db.connect())
     assert cat.nodes == () and dict(cat.queue_nodes) == {}
+
+
+def test_variables_from_the_command_line(db):
+    from tests.db.test_console_scripts import run_qadmin
+
+    proc = run_qadmin(
+        db.dsn,
+        "-v",
+        "greeting=hello world",
+        "-c",
+        "\\echo :greeting",
+        "-c",
+        "select :'greeting' as g;",
+    )
+    assert proc.returncode == 0, proc.stdout
+    assert proc.stdout.splitlines()[0] == "hello world"
+    assert " hello world" in proc.stdout.splitlines()[3]
+    bad = run_qadmin(db.dsn, "-v", "1x=y", "-c", "select 1")
+    assert bad.returncode == 1 and "bad variable" in bad.stdout
