@@ -1,0 +1,507 @@
+"""The cascade worker (engine.cascade.worker) with real nodes, one cluster each.
+
+Nodes are set up here in SQL the way create-root / create-branch / create-leaf do it
+(register_location, register_subscriber on the provider, the members copied,
+create_node), so the tests need no admin code.  Workers run as real processes.
+
+Run as a module (``python -m tests.db.test_cascade_worker CONFIG.ini``) this file is
+a worker that also records the data events it sees on its node (table ``seen``):
+the subclass path of the worker, as Londiste uses it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+from engine.cascade.worker import CascadedWorker
+from engine.consumer import Event
+from engine.install import install
+from engine.pgcluster import Cluster
+from tests.conftest import Database
+from tests.db.daemon_util import Proc, wait_for, write_ini
+
+Q = "cq"
+#: development switch: set up the nodes with the original Skytools extensions
+ORIGINAL = os.environ.get("QADMIN_TEST_ORIGINAL_PGQ_NODE") == "1"
+
+
+class RecordingWorker(CascadedWorker):
+    """A worker that applies data events: each goes into table seen on this node."""
+
+    def process_remote_event(self, src_curs: Any, dst_curs: Any, ev: Event) -> None:
+        if (ev.type or "").startswith("pgq."):
+            super().process_remote_event(src_curs, dst_curs, ev)
+            return
+        dst_curs.execute(
+            "insert into seen (ev_id, ev_type, ev_data) values (%s, %s, %s)",
+            (ev.id, ev.type, ev.data),
+        )
+
+
+# -- nodes -------------------------------------------------------------------------------
+class Node:
+    """One node of the cascade: a cluster's postgres database."""
+
+    def __init__(self, cluster: Cluster, name: str) -> None:
+        self.cluster = cluster
+        self.name = name
+        self.db = Database(cluster, "postgres")
+        self.worker = f"{name}_worker"
+
+    @property
+    def location(self) -> str:
+        return self.db.dsn
+
+    def api(self, query: str, args: Any = None) -> dict:
+        rows = self.db.dicts(query, args)
+        row = rows[0]
+        assert row.get("ret_code", 200) < 300, row
+        return row
+
+    def state(self) -> dict:
+        return self.api("select * from pgq_node.get_consumer_state(%s, %s)", (Q, self.worker))
+
+    def info(self) -> dict:
+        return self.api("select * from pgq_node.get_node_info(%s)", (Q,))
+
+    def completed(self) -> int:
+        return self.state()["completed_tick"]
+
+    def last_tick(self) -> int:
+        return self.db.scalar("select last_tick_id from pgq.get_queue_info(%s)", (Q,))
+
+    def locations(self) -> dict[str, tuple[str, bool]]:
+        rows = self.db.execute("select * from pgq_node.get_queue_locations(%s)", (Q,))
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def new_node(cluster_factory: Callable[..., Cluster], name: str) -> Node:
+    if ORIGINAL:
+        node = Node(cluster_factory(install_modules=False), name)
+        node.db.execute("create extension pgq")
+        node.db.execute("create extension pgq_node")
+    else:
+        node = Node(cluster_factory(), name)
+        conn = psycopg2.connect(node.db.dsn)
+        try:
+            install(conn, ["pgq_node"])
+        finally:
+            conn.close()
+    return node
+
+
+def create_root(node: Node) -> None:
+    node.api(
+        "select * from pgq_node.register_location(%s, %s, %s, false)",
+        (Q, node.name, node.location),
+    )
+    node.api(
+        "select * from pgq_node.create_node(%s, 'root', %s, %s, null, null, null)",
+        (Q, node.name, node.worker),
+    )
+    # every pgq.ticker() call ticks: the tests decide when
+    for key, value in (("ticker_max_lag", "0"), ("ticker_idle_period", "0")):
+        node.db.execute("select pgq.set_queue_config(%s, %s, %s)", (Q, key, value))
+
+
+def create_subscriber(
+    node: Node, provider: Node, root: Node, node_type: str = "branch", combined: str | None = None
+) -> None:
+    """What create-branch / create-leaf do: members everywhere, subscriber, create_node."""
+    reg = "select * from pgq_node.register_location(%s, %s, %s, %s)"
+    root.api(reg, (Q, node.name, node.location, False))
+    if provider is not root:
+        provider.api(reg, (Q, node.name, node.location, False))
+    gwm = provider.api(
+        "select * from pgq_node.register_subscriber(%s, %s, %s, null)", (Q, node.name, node.worker)
+    )["global_watermark"]
+    node.api(reg, (Q, node.name, node.location, False))
+    for name, (loc, dead) in root.locations().items():
+        node.api(reg, (Q, name, loc, dead))
+    node.api(
+        "select * from pgq_node.create_node(%s, %s, %s, %s, %s, %s, %s)",
+        (Q, node_type, node.name, node.worker, provider.name, gwm, combined),
+    )
+
+
+def tick(node: Node) -> int:
+    return node.db.scalar("select pgq.ticker(%s)", (Q,))
+
+
+def insert_events(node: Node, datas: list[str], ev_type: str = "t") -> None:
+    node.db.execute(
+        "select pgq.insert_event(%s, %s, d, 'x1', null, 'x3', null) from unnest(%s::text[]) d",
+        (Q, ev_type, datas),
+    )
+
+
+def start_worker(
+    node: Node,
+    tmp_path: Path,
+    *,
+    module: str = "engine.cascade.worker",
+    env: dict[str, str] | None = None,
+    tag: str = "",
+    **keys: Any,
+) -> Proc:
+    values: dict[str, Any] = {
+        "job_name": node.worker,
+        "db": node.db.dsn,
+        "queue_name": Q,
+        "loop_delay": 0.1,
+        "exception_sleep": 0.3,
+        "local_wm_publish_period": 0.5,
+        "global_wm_publish_period": 0.5,
+        "pgq_lazy_fetch": 7,
+        "pidfile": str(tmp_path / f"{node.worker}.pid"),
+    }
+    values.update(keys)
+    ini = write_ini(tmp_path / f"{node.worker}.ini", "cascade_worker", values)
+    return Proc(module, [str(ini)], tmp_path / f"{node.worker}{tag}.log", env=env)
+
+
+def queue_events(node: Node) -> list[tuple]:
+    pfx = node.db.scalar("select queue_data_pfx from pgq.queue where queue_name = %s", (Q,))
+    return node.db.execute(
+        sql.SQL(
+            "select ev_id, ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4"
+            " from {} order by ev_id"
+        ).format(sql.Identifier(*pfx.split(".")))
+    )
+
+
+def queue_ticks(node: Node, after: int) -> list[tuple]:
+    return node.db.execute(
+        "select t.tick_id, t.tick_time, t.tick_event_seq from pgq.tick t"
+        " join pgq.queue q on q.queue_id = t.tick_queue"
+        " where q.queue_name = %s and t.tick_id > %s order by 1",
+        (Q, after),
+    )
+
+
+def read_all(node: Node, consumer: str) -> list[tuple]:
+    """Everything a plain consumer of the node's queue gets, batch by batch."""
+    out: list[tuple] = []
+    conn = node.db.connect(autocommit=False)
+    with conn.cursor() as cur:
+        while True:
+            cur.execute("select pgq.next_batch(%s, %s)", (Q, consumer))
+            batch = cur.fetchone()[0]
+            if batch is None:
+                conn.commit()
+                return out
+            cur.execute("select ev_id, ev_data from pgq.get_batch_events(%s)", (batch,))
+            out += cur.fetchall()
+            cur.execute("select pgq.finish_batch(%s)", (batch,))
+            conn.commit()
+
+
+def wait_caught_up(
+    nodes: list[Node], root: Node, timeout: float = 60, procs: Sequence[Proc] = ()
+) -> int:
+    top = root.last_tick()
+
+    def done() -> bool:
+        for p in procs:
+            assert p.alive(), p.text()[-3000:]
+        return all(n.completed() >= top for n in nodes)
+
+    wait_for(done, timeout=timeout, what=f"nodes reaching tick {top}")
+    return top
+
+
+@pytest.fixture
+def chain(cluster_factory):
+    """root -> branch -> leaf, each in its own cluster."""
+    root = new_node(cluster_factory, "root")
+    branch = new_node(cluster_factory, "branch")
+    leaf = new_node(cluster_factory, "leaf")
+    create_root(root)
+    create_subscriber(branch, root, root)
+    create_subscriber(leaf, branch, root, "leaf")
+    leaf.db.execute("create table seen (ev_id bigint, ev_type text, ev_data text)")
+    return root, branch, leaf
+
+
+# -- tests -------------------------------------------------------------------------------
+def test_events_and_ticks_cascade_root_branch_leaf(chain, tmp_path):
+    root, branch, leaf = chain
+    branch.db.execute("select pgq.register_consumer(%s, 'c1')", (Q,))
+    start_gwm = branch.info()["global_watermark"]
+    procs = [
+        start_worker(root, tmp_path),
+        start_worker(branch, tmp_path),
+        start_worker(leaf, tmp_path, module="tests.db.test_cascade_worker"),
+    ]
+    sent: list[str] = []
+    for round_ in range(5):
+        datas = [f"e{round_}.{i}" for i in range(round_ * 11 + 1)]
+        datas.append("tab\there\nnewline \\ back'slash")  # COPY's escapes survive
+        insert_events(root, datas)
+        sent += datas
+        tick(root)
+        tick(root)  # an empty batch too
+    wait_for(lambda: "starting" in procs[0].text(), what="the root's worker running")
+    procs[0].stop()  # the root's worker adds global-watermark events: no more of them
+    tick(root)
+    top = wait_caught_up([branch, leaf], root, procs=procs[1:])
+
+    # the branch's queue is the root's: same events (ids, times, payloads), same ticks
+    assert queue_events(branch) == queue_events(root)
+    first = branch.db.scalar(
+        "select min(tick_id) from pgq.tick t join pgq.queue q on q.queue_id = t.tick_queue"
+        " where q.queue_name = %s",
+        (Q,),
+    )
+    # the ticks the worker made (after the one create_node made at the watermark)
+    wm_tick = max(first, start_gwm)
+    assert queue_ticks(branch, wm_tick) == queue_ticks(root, wm_tick)
+    assert branch.last_tick() == top
+    # a consumer of the branch gets every event once; the leaf's worker too
+    got = [d for _, d in read_all(branch, "c1") if d in set(sent)]
+    assert Counter(got) == Counter(sent)
+    seen = [r[0] for r in leaf.db.execute("select ev_data from seen where ev_type = 't'")]
+    assert Counter(seen) == Counter(sent)
+    for p in procs[1:]:
+        assert p.alive(), p.text()
+    for p in procs:
+        assert "Traceback" not in p.text(), p.text()
+
+
+def test_cascade_events_reach_every_node(chain, tmp_path):
+    root, branch, leaf = chain
+    branch.db.execute("select pgq.register_consumer(%s, 'c1')", (Q,))
+    gwm0 = branch.info()["global_watermark"]
+    procs = [
+        start_worker(root, tmp_path),
+        start_worker(branch, tmp_path),
+        start_worker(leaf, tmp_path, module="tests.db.test_cascade_worker"),
+    ]
+    # a member registered on the root is announced to every node
+    root.api("select * from pgq_node.register_location(%s, 'n9', 'dbname=nowhere', false)", (Q,))
+    tick(root)
+    wait_for(
+        lambda: "n9" in branch.locations() and "n9" in leaf.locations(),
+        timeout=30,
+        what="location-info applied downstream",
+    )
+    assert leaf.locations()["n9"] == ("dbname=nowhere", False)
+    root.api("select * from pgq_node.register_location(%s, 'n9', null, true)", (Q,))
+    tick(root)
+    wait_for(lambda: leaf.locations()["n9"][1] is True, timeout=30, what="n9 tagged dead")
+    root.api("select * from pgq_node.unregister_location(%s, 'n9')", (Q,))
+    tick(root)
+    wait_for(
+        lambda: "n9" not in branch.locations() and "n9" not in leaf.locations(),
+        timeout=30,
+        what="unregister-location applied downstream",
+    )
+
+    # the global watermark moves on the branch once every node reported its position
+    def moved() -> bool:
+        insert_events(root, ["x"])
+        tick(root)
+        read_all(branch, "c1")
+        return branch.info()["global_watermark"] > gwm0
+
+    wait_for(moved, timeout=60, interval=0.3, what="global watermark moving on the branch")
+    assert root.info()["global_watermark"] >= branch.info()["global_watermark"]
+    copied = {r[2] for r in queue_events(branch)}
+    assert {"pgq.location-info", "pgq.unregister-location", "pgq.global-watermark"} <= copied
+    for p in procs:
+        assert p.alive(), p.text()
+
+
+def test_unknown_cascade_event_is_an_error(chain, tmp_path):
+    root, branch, _leaf = chain
+    worker = start_worker(branch, tmp_path)
+    insert_events(root, ["ok"])
+    tick(root)
+    wait_for(lambda: branch.completed() == root.last_tick(), timeout=30, what="first batch")
+    before = branch.completed()
+    root.db.execute(
+        "select pgq.insert_event(%s, 'pgq.no-such-thing', 'x', %s, null, null, null)", (Q, Q)
+    )
+    tick(root)
+    wait_for(lambda: branch.state()["cur_error"], timeout=30, what="error recorded")
+    assert "unknown cascade event type pgq.no-such-thing" in branch.state()["cur_error"]
+    assert branch.completed() == before  # the batch was not applied
+    time.sleep(0.5)
+    assert worker.alive()
+    assert "Traceback" not in worker.text()
+
+
+def test_pause_and_resume(chain, tmp_path):
+    root, branch, _leaf = chain
+    start_worker(branch, tmp_path)
+    insert_events(root, ["a"])
+    tick(root)
+    wait_for(lambda: branch.completed() == root.last_tick(), timeout=30, what="first batch")
+    branch.api("select * from pgq_node.set_consumer_paused(%s, %s, true)", (Q, branch.worker))
+    assert branch.state()["uptodate"] is False
+    wait_for(lambda: branch.state()["uptodate"], timeout=30, what="the worker saw the pause")
+    at = branch.completed()
+    insert_events(root, ["b"])
+    tick(root)
+    time.sleep(1.5)
+    assert branch.completed() == at
+    branch.api("select * from pgq_node.set_consumer_paused(%s, %s, false)", (Q, branch.worker))
+    wait_for(lambda: branch.completed() == root.last_tick(), timeout=30, what="resumed")
+    assert branch.state()["uptodate"] is True
+
+
+def test_unreachable_provider_is_recorded(chain, tmp_path):
+    root, branch, _leaf = chain
+    worker = start_worker(branch, tmp_path)
+    insert_events(root, ["a"])
+    tick(root)
+    wait_for(lambda: branch.completed() == root.last_tick(), timeout=30, what="first batch")
+    root.cluster.stop(mode="immediate")
+    err = wait_for(lambda: branch.state()["cur_error"], timeout=60, what="error recorded")
+    assert "connect" in err.lower() or "terminat" in err.lower() or "server" in err.lower(), err
+    root.cluster.start()
+    root.db.close()
+    insert_events(root, ["b"])
+    tick(root)
+    wait_for(
+        lambda: branch.completed() == root.last_tick() and not branch.state()["cur_error"],
+        timeout=60,
+        what="recovered, error cleared",
+    )
+    assert worker.alive()
+    assert "Traceback" not in worker.text()
+
+
+def test_lost_position_is_refused(chain, tmp_path):
+    root, branch, _leaf = chain
+    insert_events(root, ["a"])
+    tick(root)
+    tick(root)
+    # the node claims a position that is not the start of any batch it can get
+    branch.api("select * from pgq_node.set_consumer_completed(%s, %s, 999)", (Q, branch.worker))
+    worker = start_worker(branch, tmp_path)
+    err = wait_for(lambda: branch.state()["cur_error"], timeout=30, what="error recorded")
+    assert err.startswith("Lost position: batch "), err
+    assert "dst has 999" in err
+    assert worker.alive()
+    assert "Traceback" not in worker.text()
+
+
+class Producer(threading.Thread):
+    """Inserts small transactions of events and ticks the root, until stopped."""
+
+    def __init__(self, node: Node) -> None:
+        super().__init__(daemon=True)
+        self.node = node
+        self.stopping = threading.Event()
+        self.error: BaseException | None = None
+        self.sent = 0
+
+    def run(self) -> None:
+        try:
+            conn = psycopg2.connect(self.node.db.dsn)
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                while not self.stopping.is_set():
+                    n = random.randint(1, 40)
+                    cur.execute(
+                        "select pgq.insert_event(%s, 't', 'p' || g) from generate_series(%s, %s) g",
+                        (Q, self.sent, self.sent + n - 1),
+                    )
+                    self.sent += n
+                    if random.random() < 0.5:
+                        cur.execute("select pgq.ticker(%s)", (Q,))
+                    time.sleep(random.uniform(0.001, 0.02))
+            conn.close()
+        except BaseException as e:
+            self.error = e
+
+
+KILLS = 30
+
+
+def test_kill9_at_random_points_loses_and_doubles_nothing(chain, tmp_path):
+    root, branch, _leaf = chain
+    branch.db.execute("select pgq.register_consumer(%s, 'c1')", (Q,))
+    producer = Producer(root)
+    producer.start()
+    kills = 0
+    runs = 0
+    deadline = time.monotonic() + 240
+    try:
+        while kills < KILLS and time.monotonic() < deadline:
+            runs += 1
+            if runs % 3 == 0:
+                # from outside, at any instant
+                p = start_worker(branch, tmp_path, tag=f".{runs}")
+                time.sleep(random.uniform(0.05, 0.6))
+                p.kill()
+                kills += 1
+                continue
+            env = {"QADMIN_TEST_KILL_AT": "*", "QADMIN_TEST_KILL_PROB": "0.08"}
+            p = start_worker(branch, tmp_path, env=env, tag=f".{runs}")
+            try:
+                rc = p.wait(timeout=20)
+            except Exception:
+                p.kill()
+                rc = -9
+            assert rc == -signal.SIGKILL, p.text()[-3000:]
+            assert "SIGKILL at" in p.text(), p.text()[-3000:]
+            kills += 1
+    finally:
+        producer.stopping.set()
+        producer.join(10)
+    assert producer.error is None, producer.error
+    assert kills >= KILLS
+    tick(root)
+    final = start_worker(branch, tmp_path, tag=".final")
+    wait_caught_up([branch], root, timeout=120, procs=[final])
+    root_events = queue_events(root)
+    assert queue_events(branch) == root_events
+    ids = [r[0] for r in queue_events(branch)]
+    assert len(ids) == len(set(ids))
+    start = branch.db.scalar(
+        "select min(tick_id) from pgq.tick t join pgq.queue q on q.queue_id = t.tick_queue"
+        " where q.queue_name = %s",
+        (Q,),
+    )
+    wm = start + 1
+    assert queue_ticks(branch, wm) == queue_ticks(root, wm)
+    got = [d for _, d in read_all(branch, "c1") if d and d.startswith("p")]
+    assert Counter(got) == Counter(f"p{i}" for i in range(producer.sent))
+
+
+def test_slow_path_subclass_on_a_branch(cluster_factory, tmp_path):
+    """A worker that sees every event (Londiste's way) copies through copy_event too."""
+    root = new_node(cluster_factory, "root")
+    branch = new_node(cluster_factory, "branch")
+    create_root(root)
+    create_subscriber(branch, root, root)
+    branch.db.execute("create table seen (ev_id bigint, ev_type text, ev_data text)")
+    worker = start_worker(branch, tmp_path, module="tests.db.test_cascade_worker")
+    datas = [f"s{i}" for i in range(1234)] + ["a\tb\\c\nd"]
+    insert_events(root, datas)
+    tick(root)
+    insert_events(root, ["last"])
+    tick(root)
+    wait_caught_up([branch], root, procs=[worker])
+    assert queue_events(branch) == queue_events(root)
+    seen = [r[0] for r in branch.db.execute("select ev_data from seen where ev_type = 't'")]
+    assert Counter(seen) == Counter([*datas, "last"])
+
+
+if __name__ == "__main__":
+    sys.exit(RecordingWorker(sys.argv[1:]).run())
