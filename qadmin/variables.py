@@ -19,6 +19,7 @@ __all__ = [
     "VariableError",
     "interpolate",
     "parse_meta_args",
+    "quote_argument",
     "quote_identifier",
     "quote_literal",
     "valid_name",
@@ -56,11 +57,36 @@ def _lookup(variables: Mapping[str, str] | Lookup) -> Lookup:
     return variables.get
 
 
+def quote_argument(value: str) -> str:
+    """value as one 'quoted' backslash-command argument (what parse_meta_args reads back)."""
+    out = value.replace("\\", "\\\\").replace("'", "''")
+    for char, code in (("\n", "n"), ("\t", "t"), ("\r", "r"), ("\f", "f"), ("\b", "b")):
+        out = out.replace(char, "\\" + code)
+    return "'" + out + "'"
+
+
+# backslash commands whose arguments are free text (psql's \\set, \\unset, \\echo)
+TEXT_COMMANDS = ("\\set", "\\unset", "\\echo")
+_COMMAND = re.compile(r"\\[A-Za-z]+")
+
+
 def interpolate(text: str, variables: Mapping[str, str] | Lookup) -> str:
-    """text with every :name, :'name' and :"name" outside quotes and comments replaced."""
+    """text with every :name, :'name' and :"name" outside quotes and comments replaced.
+
+    In \\set, \\unset and \\echo a value stays part of the argument it is in,
+    spaces and all, as in psql: the arguments are read with the values in them
+    and written back as 'quoted' arguments.
+    """
     if ":" not in text:
         return text
     get = _lookup(variables)
+    head = _COMMAND.match(text)
+    if head and head.group(0).lower() in TEXT_COMMANDS:
+        try:
+            args = parse_meta_args(text[head.end() :], get)
+        except VariableError:
+            return text  # the parser says what is wrong with it
+        return head.group(0) + "".join(" " + quote_argument(a) for a in args)
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -130,13 +156,15 @@ def _single_quoted(text: str, i: int) -> tuple[str, int]:
     raise VariableError("unterminated quoted string")
 
 
-def parse_meta_args(text: str) -> list[str]:
+def parse_meta_args(text: str, variables: Mapping[str, str] | Lookup | None = None) -> list[str]:
     """The arguments of a backslash command, as psql reads them.
 
     Arguments are separated by white space; within one, 'quoted' parts are
     unquoted ('' is a quote, \\n \\t ... escapes) and "quoted" parts are kept
-    with their quotes, so `'a b'c` is one argument `a bc`.
+    with their quotes, so `'a b'c` is one argument `a bc`.  With variables,
+    :name, :'name' and :"name" outside quotes put the value into the argument.
     """
+    get = _lookup(variables) if variables is not None else None
     args: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -158,6 +186,17 @@ def parse_meta_args(text: str) -> list[str]:
                     raise VariableError("unterminated quoted name")
                 part.append(text[i : end + 1])
                 i = end + 1
+            elif c == ":" and get is not None and not text.startswith("::", i):
+                replaced = _reference(text, i, get)
+                if replaced is None:
+                    part.append(c)
+                    i += 1
+                else:
+                    value, i = replaced
+                    part.append(value)
+            elif c == ":" and text.startswith("::", i):
+                part.append("::")
+                i += 2
             else:
                 part.append(c)
                 i += 1

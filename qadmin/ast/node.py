@@ -273,7 +273,7 @@ class ResurrectNode(Command):
 
 @dataclass(frozen=True, slots=True)
 class PauseNode(Command):
-    """Pause a node's worker: pause node <node> [on <queue>];  (it waits until it stopped)"""
+    """Pause a node's worker (waits until it stopped): pause node <node> [on <queue>];"""
 
     watchable: ClassVar[bool] = False
 

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine import supervisor as sv
+from engine.cascade.admin import CascadeAdmin, NodeStatus
 from engine.daemon_keys import SUPERVISOR_KEYS
 from qadmin import ast
 from qadmin.commands.registry import CommandError, Context, Result, command
-
-if TYPE_CHECKING:
-    from engine.cascade.admin import CascadeAdmin, NodeStatus
 
 __all__: list[str] = []
 
@@ -56,8 +54,6 @@ DAEMON_COLUMNS = ("name", "kind", "state", "pid", "detail")
 @contextlib.contextmanager
 def _admin(ctx: Context, queue: str | None) -> Iterator[CascadeAdmin]:
     """The cascade admin of the statement's queue, on the console's connection settings."""
-    from engine.cascade.admin import CascadeAdmin
-
     name = ctx.queue_or_default(queue)
     ctx.require_conn()
     with CascadeAdmin(ctx.conn_params, name, progress=ctx.say) as adm:
@@ -213,7 +209,7 @@ def show_node(ctx: Context, cmd: ast.ShowNode) -> Result:
         node.last_tick,
         _status(node),
         _error(node),
-        dict(node.attrs) if node.attrs else None,
+        node.attrs or None,
     )
     main = _table(f'Node "{node.name}"', NODE_COLUMNS, [row])
     subscribers = _table("Subscribers", ("subscriber",), [(s,) for s in node.subscribers])

@@ -39,8 +39,13 @@ CASES = [
     # a reference that is not a complete quoted form
     ("select :'q", "select :'q"),
     ("select :'q\"", "select :'q\""),
-    ("\\set x :q", "\\set x orders"),
-    ("\\set x ':q'", "\\set x ':q'"),
+    # in a backslash command a value stays one argument, spaces and all (as psql)
+    ("\\set x :q", "\\set 'x' 'orders'"),
+    ("\\set x a:loc", "\\set 'x' 'ahost=db1 dbname=app'"),
+    ("\\echo :odd :nope", "\\echo 'it''s \"x\"' ':nope'"),
+    ("\\x :q", "\\x orders"),  # other backslash commands: as typed
+    ("\\set x ':q'", "\\set 'x' ':q'"),
+    ("\\set x 'open :q", "\\set x 'open :q"),  # left for the parser to refuse
 ]
 
 
@@ -124,6 +129,15 @@ def test_set_round_trip(value):
     """\\set v <value as a quoted argument> gives the value back exactly."""
     arg = "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
     assert parse_one(f"\\set v {arg}") == ast.SetVariable("v", value)
+
+
+@given(TEXT, TEXT)
+def test_values_stay_whole_in_backslash_commands(value, other):
+    """\\set x :v gives v exactly, whatever it holds; :a:b joins two values."""
+    cmd = parse_one(interpolate("\\set x :v", {"v": value}))
+    assert cmd == ast.SetVariable("x", value)
+    joined = parse_one(interpolate("\\set x :a:b 'c d'", {"a": value, "b": other}))
+    assert joined == ast.SetVariable("x", value + other + "c d")
 
 
 def test_set_statements():

@@ -39,6 +39,19 @@ COMMANDS = [
         ast.CreateLeafNode("n3", "host=c", "host='a'", "combined", "part1"),
     ),
     ("start worker;", ast.StartWorker(None, None, ())),
+    # each optional part alone lands in its own field
+    ("create root node n1 on q;", ast.CreateRootNode("n1", None, "q")),
+    ("create root node n1 location 'x';", ast.CreateRootNode("n1", "x", None)),
+    ("create leaf node n3 provider 'p' on q;", ast.CreateLeafNode("n3", None, "p", None, "q")),
+    ("create leaf node n3 provider 'p' merge m;", ast.CreateLeafNode("n3", None, "p", "m", None)),
+    ("start worker on q;", ast.StartWorker("q", None, ())),
+    ("start worker as w;", ast.StartWorker(None, "w", ())),
+    ("start worker with loop_delay=1;", ast.StartWorker(None, None, (S("loop_delay", "1"),))),
+    ("start worker on q with a=1;", ast.StartWorker("q", None, (S("a", "1"),))),
+    ("start worker as w with a=1;", ast.StartWorker(None, "w", (S("a", "1"),))),
+    ("resurrect node n1 on q;", ast.ResurrectNode("n1", None, "q")),
+    ("wait sync on q;", ast.WaitSync(None, "q")),
+    ("wait provider timeout 5;", ast.WaitProvider(5.0, None)),
     (
         "start worker on q as w1 with loop_delay=0.2, pgq_lazy_fetch=100, x=null;",
         ast.StartWorker(
@@ -192,6 +205,15 @@ def test_registered_documented_and_refreshing():
     assert changes_catalog(parse_one("create root node n1"))
     assert changes_catalog(parse_one("drop node n1"))
     assert not changes_catalog(parse_one("show nodes"))
+
+
+def test_commands_are_listed_once():
+    from qadmin.parser import commands_starting
+
+    shows = commands_starting("show")
+    assert "SHOW NODES" in shows and "SHOW MEMBERS" in shows and "SHOW NODE" in shows
+    assert not [s for s in shows if s.endswith(" ON")]
+    assert commands_starting("wait") == ("WAIT PROVIDER", "WAIT ROOT", "WAIT SYNC")
 
 
 def test_only_show_commands_can_be_watched():
