@@ -322,4 +322,4 @@ def test_destructive_commands_ask_first_in_the_console(db, db2, console):
     assert len(asked) == 3 and 'Drop node "n2"' in asked[0]
     assert [m["node_name"] for m in c.rows("show members")] == ["n1", "n2"]
     with pytest.raises(CommandError):
-        c.result("wait sync timeout -1")
+        c.result("wait sync timeout 0")
