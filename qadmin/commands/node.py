@@ -276,7 +276,10 @@ def failover(ctx: Context, cmd: ast.Failover) -> Result:
 def resurrect_node(ctx: Context, cmd: ast.ResurrectNode) -> Result:
     with _admin(ctx, cmd.queue) as adm:
         dump = adm.resurrect(cmd.node, dump_file=cmd.dump_file)
-    notes = (f"Events the cascade never got are in {dump}.",) if dump else ()
+    notes = (
+        f"Events the cascade never got are in {dump}.",
+        f"The worker of {cmd.node} is paused: RESUME NODE {cmd.node}; once they are looked at.",
+    )
     return Result(status="RESURRECT", notes=notes)
 
 

@@ -202,7 +202,9 @@ def _tree(console: Console) -> list[tuple[str, str | None, str]]:
     return [(r["node"], r["type"], r["status"]) for r in console.rows("show nodes")]
 
 
-def test_a_cascade_built_run_and_taken_over_from_the_console(cluster_factory, console, state_dir):
+def test_a_cascade_built_run_and_taken_over_from_the_console(
+    cluster_factory, console, state_dir, tmp_path
+):
     clusters = {name: cluster_factory() for name in ("r", "b", "l")}
     loc = {name: c.dsn("postgres") for name, c in clusters.items()}
     con = {name: console(loc[name], QUEUE) for name in clusters}
@@ -268,6 +270,14 @@ def test_a_cascade_built_run_and_taken_over_from_the_console(cluster_factory, co
     assert out.rstrip().endswith("FAILOVER")
     rows = {r["node"].strip("└─ "): r for r in con["r"].rows("show nodes")}
     assert rows["r"]["type"] == "root" and rows["b"]["status"] == "dead"
+
+    # the old root comes back and rejoins under the new one; what it alone had is dumped
+    clusters["b"].start()
+    back = console(loc["b"], QUEUE)
+    dump = tmp_path / "lost.json"
+    out = back.run(f"resurrect node b to '{dump}';")
+    assert out.rstrip().endswith("RESURRECT") and str(dump) in out
+    assert dump.exists()
 
 
 def test_node_commands_on_databases_of_one_cluster(db, db2, console, state_dir):
