@@ -333,3 +333,29 @@ def test_destructive_commands_ask_first_in_the_console(db, db2, console):
     assert [m["node_name"] for m in c.rows("show members")] == ["n1", "n2"]
     with pytest.raises(CommandError):
         c.result("wait sync timeout 0")
+
+
+def test_worker_daemon_names_and_rename(db, db2, console, state_dir):
+    _sql_cascade(db, db2, QUEUE)
+    root, branch = console(db.dsn, QUEUE), console(db2.dsn, QUEUE)
+    root.run("start worker with loop_delay=0.1;")
+    out = branch.run("start worker as copier with loop_delay=0.1;")
+    assert "cq/n2_worker cascade worker" in out
+    # the daemon has its own name; the worker keeps the node's worker name
+    ini = (state_dir / "copier.ini").read_text()
+    assert "job_name = n2_worker" in ini and f"queue_name = {QUEUE}" in ini
+    assert "loop_delay = 0.1" in ini
+    names = {r["name"]: r["detail"] for r in root.rows("show daemons")}
+    assert names == {"n1_worker": "cq/n1_worker cascade worker", "copier": names["copier"]}
+    # a rename pauses the worker, renames the node everywhere, resumes it
+    out = root.run("rename node n2 to n3;")
+    assert out.rstrip().endswith("RENAME NODE")
+    assert [m["node_name"] for m in root.rows("show members")] == ["n1", "n3"]
+    assert [(r["node"], r["status"]) for r in root.rows("show nodes")] == [
+        ("n1", "ok"),
+        ("└─ n3", "ok"),
+    ]
+    assert [m.text for m in complete("show node ", fetch_catalog(db.connect()), "", QUEUE)] == [
+        "n1",
+        "n3",
+    ]
