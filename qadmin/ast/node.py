@@ -346,7 +346,11 @@ class TagNodeAlive(Command):
 
 @dataclass(frozen=True, slots=True)
 class WaitSync(Command):
-    """Wait until every node has caught up with the root: wait sync [timeout <seconds>] [on <queue>];"""
+    """Wait until every node has caught up with the root: wait sync [timeout <seconds>] [on <queue>];
+
+    Waits for the root's last tick on every live member; without TIMEOUT at
+    most 60 seconds.  ^C stops waiting.
+    """
 
     watchable: ClassVar[bool] = False
 
@@ -359,7 +363,11 @@ class WaitSync(Command):
 
 @dataclass(frozen=True, slots=True)
 class WaitRoot(Command):
-    """Wait until this node has caught up with the root: wait root [timeout <seconds>] [on <queue>];"""
+    """Wait until this node has caught up with the root: wait root [timeout <seconds>] [on <queue>];
+
+    This node is the one the console is connected to; without TIMEOUT at most
+    60 seconds.
+    """
 
     watchable: ClassVar[bool] = False
 
@@ -372,7 +380,11 @@ class WaitRoot(Command):
 
 @dataclass(frozen=True, slots=True)
 class WaitProvider(Command):
-    """Wait until this node has caught up with its provider: wait provider [timeout <seconds>] [on <queue>];"""
+    """Wait until this node has caught up with its provider: wait provider [timeout <seconds>] [on <queue>];
+
+    This node is the one the console is connected to; without TIMEOUT at most
+    60 seconds.
+    """
 
     watchable: ClassVar[bool] = False
 

@@ -172,3 +172,11 @@ def test_set_errors(text, word):
 )
 def test_valid_name(name, ok):
     assert valid_name(name) is ok
+
+
+def test_the_validator_sees_the_values():
+    from qadmin.shell.validator import first_error
+
+    assert first_error("show node :n;") is not None  # ':' is no node name
+    assert first_error("show node :n;", {"n": "n1"}.get) is None
+    assert first_error("\\set a 'x\nshow nodes;") is not None
