@@ -370,6 +370,8 @@ class CascadeAdmin:
         current = node
         while current not in seen:
             seen.add(current)
+            if not self._alive(current):
+                return False
             info = self._node_info(current)
             if info.node_type == "root" or not info.provider_node:
                 return False
@@ -721,7 +723,7 @@ class CascadeAdmin:
         try:
             with conn.cursor(cursor_factory=psycopg2.extras.NamedTupleCursor) as cur:
                 cur.execute("select * from pgq_node.get_node_info(%s)", [self.queue])
-                info_row = cur.fetchone()
+                info_row: Any = cur.fetchone()
                 out: dict[str, Any] = {"info": info_row, "consumers": {}, "queue": None}
                 if info_row is None or info_row.node_type is None:
                     return {"error": f'no node of queue "{self.queue}" there'}
@@ -843,14 +845,23 @@ class CascadeAdmin:
             time.sleep(self.poll_interval)
 
     def _set_paused(self, node: str, consumer: str, paused: bool) -> None:
+        """Pause or resume a cascaded consumer and wait until its worker confirms."""
+        if self._request_paused(node, consumer, paused):
+            self._confirm_paused(node, consumer, paused)
+
+    def _request_paused(self, node: str, consumer: str, paused: bool) -> bool:
+        """Set the pause flag; whether the worker has yet to confirm it."""
         word = "paused" if paused else "resumed"
         state = self._call(node, "pgq_node.get_consumer_state", [self.queue, consumer])[0]
         if state.paused == paused and state.uptodate:
             self._say(f'{node}: consumer "{consumer}" is {word}')
-            return
-        self._call(node, "pgq_node.set_consumer_paused", [self.queue, consumer, paused])
+            return False
+        if state.paused != paused:
+            self._call(node, "pgq_node.set_consumer_paused", [self.queue, consumer, paused])
         self._say(f'{node}: consumer "{consumer}" {word}, waiting for it to confirm')
+        return True
 
+    def _confirm_paused(self, node: str, consumer: str, paused: bool) -> None:
         def confirmed() -> bool:
             st = self._call(node, "pgq_node.get_consumer_state", [self.queue, consumer])[0]
             if st.paused != paused:
@@ -1209,8 +1220,9 @@ class CascadeAdmin:
         old_info = self._node_info(old)
         if old_info.node_type == "root":
             if new_info.node_type == "branch":
-                self._say(f"{old}: pausing the root worker")
-                self._set_paused(old, old_worker, True)
+                # the root worker only publishes watermarks: its confirmation can come
+                # while the new root catches up
+                confirm = self._request_paused(old, old_worker, True)
                 self._call(old, "pgq_node.demote_root", [self.queue, 1, new])
                 self._say(f"{old}: inserts stopped")
                 last_tick = self._call(old, "pgq_node.demote_root", [self.queue, 2, new])[
@@ -1218,6 +1230,8 @@ class CascadeAdmin:
                 ].last_tick
                 self._say(f"{old}: last tick {last_tick}")
                 self._wait_caught_up(new, new_worker, last_tick)
+                if confirm:
+                    self._confirm_paused(old, old_worker, True)
             else:  # an earlier run promoted the new root: the old one's last tick stands
                 last_tick = self._top_tick(old)
             self._promote(new, new_worker, old, old_worker, last_tick, new_info.provider_node)
@@ -1577,87 +1591,44 @@ class CascadeAdmin:
 
     # -- rename -----------------------------------------------------------------------------------
     def rename_node(self, old: str, new: str) -> None:
-        """Give a node a new name on every member (its worker paused meanwhile)."""
+        """Give a node a new name on every member (pgq_node.rename_node_step1, then step2).
+
+        Between the two steps both names work everywhere, so the workers go on; both
+        steps are idempotent, so an interrupted rename is finished by running it again.
+        """
         self._require_local()
-        member = self._member(old)
-        if new in self._members:
-            raise CascadeError(f'node "{new}" is already a member of queue "{self.queue}"')
+        if old == new:
+            raise CascadeError("the new name is the old one")
+        if old not in self._members:
+            if new in self._members:
+                self._say(f'node "{old}" is already renamed to "{new}" here: finishing')
+            else:
+                self._member(old)
+        member = self._members.get(old) or self._members[new]
         if member.dead:
             raise CascadeError(f'node "{old}" is tagged dead')
-        info = self._node_info(old)
-        worker = str(info.worker_name)
-        readers = self._subscribers_of(old)
         live = [n for n in sorted(self._members) if self._alive(n)]
-        for name in live:  # every member reachable before anything changes
+        for name in live:  # every live member reachable before anything changes
             self._conn(name)
-        self._set_paused(old, worker, True)
-        for reader in readers:
-            self._set_paused(reader, self._worker_of(reader), True)
-        root = self._root_name()
+        try:
+            root = self._root_name()
+        except CascadeError:
+            root = old
+        if root not in live:
+            root = new if new in live else live[0]
         order = [root] + [n for n in live if n != root]
-        for name in order:
-            self._call(
-                name, "pgq_node.register_location", [self.queue, new, member.location, False]
-            )
-        self._say(f'location of "{new}" registered on every member')
-        provider = info.provider_node if info.node_type != "root" else None
-        if provider:
-            with self._transaction(provider) as conn:
-                pos = self._query(
-                    provider,
-                    "select last_tick from pgq.get_consumer_info(%s, %s)",
-                    [self.queue, worker],
-                    conn=conn,
-                )
-                tick = pos[0].last_tick if pos else info.worker_last_tick
-                if old in self._subscribers(provider):
-                    self._call(
-                        provider, "pgq_node.unregister_subscriber", [self.queue, old], conn=conn
-                    )
-                self._call(
-                    provider,
-                    "pgq_node.register_subscriber",
-                    [self.queue, new, worker, tick],
-                    conn=conn,
-                )
-            self._say(f'{provider}: subscriber "{old}" is now "{new}"')
-        with self._transaction(old) as conn:
-            self._query(
-                old,
-                "update pgq_node.node_info set node_name = %s"
-                " where queue_name = %s and node_name = %s",
-                [new, self.queue, old],
-                conn=conn,
-            )
-            self._query(
-                old,
-                "update pgq_node.local_state set provider_node = %s"
-                " where queue_name = %s and provider_node = %s",
-                [new, self.queue, old],
-                conn=conn,
-            )
-        self._say(f'{old}: node renamed to "{new}"')
-        self._members[new] = _Member(new, member.location, False)
-        if old == self._local_name:
-            self._local_name = new
-        if old in self._conns:
-            self._conns[new] = self._conns.pop(old)
-        for reader in readers:
-            self._call(
-                reader,
-                "pgq_node.change_consumer_provider",
-                [self.queue, self._worker_of(reader), new],
-            )
-            self._say(f'{reader}: reads from "{new}"')
-        for name in [root, *[n for n in live if n != root]]:
-            target = new if name == old else name
-            try:
-                self._call(target, "pgq_node.unregister_location", [self.queue, old])
-            except CascadeError as err:
-                self._say(f"warning: {err}")
-        self._members.pop(old, None)
-        for reader in readers:
-            self._set_paused(reader, self._worker_of(reader), False)
-        self._set_paused(new, worker, False)
+        for step in (1, 2):
+            for name in order:
+                row = self._call(name, f"pgq_node.rename_node_step{step}", [self.queue, old, new])[
+                    0
+                ]
+                self._say(f"{name}: {row.ret_note}")
+                if step == 2 and name == old:
+                    # the renamed node answers to its new name from now on
+                    if old in self._conns:
+                        self._conns[new] = self._conns.pop(old)
+                    if self._local_name == old:
+                        self._local_name = new
+                    self._members[new] = replace(member, name=new)
         self._say(f'node "{old}" renamed to "{new}"')
         self._refresh()
