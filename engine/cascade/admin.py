@@ -104,6 +104,11 @@ _SAME_DB_SQL = (
 )
 
 
+def _one_line(err: BaseException) -> str:
+    """libpq's connection failure (two lines: what failed, then a hint) as one line."""
+    return " ".join(ln.strip() for ln in describe_error(err, context=False).splitlines() if ln)
+
+
 def _seconds(delta: Any) -> float:
     return max(0.0, delta.total_seconds())
 
@@ -133,6 +138,7 @@ class CascadeAdmin:
         self._conns: dict[str, psycopg2.extensions.connection] = {}
         self._members: dict[str, _Member] = {}
         self._local_name: str | None = None
+        self._assumed: set[str] = set()
 
     # -- lifetime -----------------------------------------------------------------------
     def close(self) -> None:
@@ -163,9 +169,7 @@ class CascadeAdmin:
                 self._local = info.connect(autocommit=True, application_name="qadmin cascade")
             except psycopg2.Error as err:
                 where = self.conninfo.without_password(mask=True).to_dsn()
-                raise CascadeError(
-                    f"cannot connect to {where}: {describe_error(err, context=False)}"
-                ) from None
+                raise CascadeError(f"cannot connect to {where}: {_one_line(err)}") from None
         return self._local
 
     def _timeout_arg(self) -> int:
@@ -204,9 +208,7 @@ class CascadeAdmin:
                 autocommit=True, application_name="qadmin cascade"
             )
         except psycopg2.Error as err:
-            raise CascadeError(
-                f'node "{name}" is down: {describe_error(err, context=False)}'
-            ) from None
+            raise CascadeError(f'node "{name}" is down: {_one_line(err)}') from None
 
     def _conn(self, node: str, *, dead_ok: bool = False) -> psycopg2.extensions.connection:
         """A connection to a member, by name (the local one for this node)."""
@@ -241,9 +243,7 @@ class CascadeAdmin:
             raise CascadeError(f'node "{node}": {err.note}') from None
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as err:
             self._forget(node)
-            raise CascadeError(
-                f'node "{node}" is down: {describe_error(err, context=False)}'
-            ) from None
+            raise CascadeError(f'node "{node}" is down: {_one_line(err)}') from None
         except psycopg2.Error as err:
             raise CascadeError(f'node "{node}": {describe_error(err, context=False)}') from None
 
@@ -294,7 +294,12 @@ class CascadeAdmin:
         rows = self._query(
             here, "select * from pgq_node.get_queue_locations(%s)", [self.queue], conn=conn
         )
-        self._members = {r.node_name: _Member(r.node_name, r.node_location, r.dead) for r in rows}
+        self._members = {
+            r.node_name: _Member(
+                r.node_name, r.node_location, r.dead or r.node_name in self._assumed
+            )
+            for r in rows
+        }
         self._local_name = info.node_name
         return info
 
@@ -393,11 +398,40 @@ class CascadeAdmin:
             info = self._node_info(node)
         return str(node)
 
+    def assume_dead(self, node: str) -> None:
+        """Treat a node as dead from now on without tagging it (setadm's --dead)."""
+        self._assumed.add(node)
+        if node in self._members:
+            self._members[node] = replace(self._members[node], dead=True)
+
     # -- small reads --------------------------------------------------------------------------
     def worker_name(self) -> str | None:
         """The local node's worker name (None when the database is no node)."""
         info = self._refresh()
         return info.worker_name
+
+    def local_node(self) -> str | None:
+        """The local node's name (None when the database is no node of the queue)."""
+        return self._refresh().node_name
+
+    def local_info(self) -> Any:
+        """pgq_node.get_node_info of the local node (a row with its column names)."""
+        return self._require_local()
+
+    def find_consumer(self, consumer: str) -> str:
+        """The node a cascaded consumer writes into: the local one first, then every member."""
+        self._require_local()
+        query = "select 1 from pgq_node.get_consumer_info(%s) where consumer_name = %s"
+        others = sorted(n for n in self._members if n != self._local_name)
+        for node in [self._local_name or "", *others]:
+            if not self._alive(node):
+                continue
+            try:
+                if self._query(node, query, [self.queue, consumer]):
+                    return node
+            except CascadeError as err:
+                self._say(f"warning: {err}")
+        raise CascadeError(f'no node of queue "{self.queue}" has consumer "{consumer}"')
 
     def members(self) -> Table:
         """The member list as the local node has it: node_name, dead, node_location."""
@@ -719,7 +753,7 @@ class CascadeAdmin:
                 info = self._member_conninfo(member.location)
             conn = info.connect(autocommit=True, application_name="qadmin cascade status")
         except (psycopg2.Error, CascadeError) as err:
-            return {"error": describe_error(err, context=False).split("\n", 1)[0]}
+            return {"error": _one_line(err)}
         try:
             with conn.cursor(cursor_factory=psycopg2.extras.NamedTupleCursor) as cur:
                 cur.execute("select * from pgq_node.get_node_info(%s)", [self.queue])
@@ -1368,6 +1402,37 @@ class CascadeAdmin:
                 )
             node = str(info.provider_node)
         raise CascadeError(f'provider loop above node "{new}"')
+
+    def takeover_dead_branch(self, old: str, new: str) -> None:
+        """A branch is dead: new takes its place, and every node that read from it reads from new.
+
+        When new itself read from the dead branch it first moves up to the node the
+        dead branch read from (the member that lists it as subscriber, else the root).
+        """
+        self._require_local()
+        self._member(old)
+        self._member(new)
+        if old == new:
+            raise CascadeError(f'node "{new}" cannot take over itself')
+        new_info = self._node_info(new)
+        if new_info.node_type == "leaf":
+            raise CascadeError(f'node "{new}" is a leaf: it cannot provide for other nodes')
+        if self._alive(old):
+            self.tag_dead(old)
+        if new_info.provider_node == old:
+            above = None
+            for name in sorted(self._members):
+                if name in (old, new) or not self._alive(name):
+                    continue
+                try:
+                    if old in self._subscribers(name):
+                        above = name
+                        break
+                except CascadeError as err:
+                    self._say(f"warning: {err}")
+            self._change_provider(new, above or self._root_name())
+        self._move_orphans(new, old)
+        self._say(f'node "{new}" took the place of dead "{old}"')
 
     def _move_orphans(self, new: str, old: str | None = None) -> None:
         """Move every live node that reads from a dead node to the new root."""
