@@ -1269,6 +1269,7 @@ class CascadeAdmin:
             else:  # an earlier run promoted the new root: the old one's last tick stands
                 last_tick = self._top_tick(old)
             self._promote(new, new_worker, old, old_worker, last_tick, new_info.provider_node)
+            self._call(old, "pgq_node.demote_root", [self.queue, 1, new])  # done: a no-op
             self._call(old, "pgq_node.demote_root", [self.queue, 3, new])
             self._say(f'{old}: now a branch reading from "{new}"')
             self._set_paused(old, old_worker, False)
@@ -1313,16 +1314,18 @@ class CascadeAdmin:
                 new, "pgq_node.register_subscriber", [self.queue, old, old_worker, last_tick]
             )
             self._say(f'{new}: "{old}" subscribed at tick {last_tick}')
-        if provider and provider != old and self._alive(provider):
+        # the new root reads from nobody: off its provider's (and the old root's) list
+        for above in dict.fromkeys(p for p in (provider, old) if p and p != new):
+            if not self._alive(above):
+                continue
             try:
-                if new in self._subscribers(provider):
-                    self._call(provider, "pgq_node.unregister_subscriber", [self.queue, new])
-                    self._say(f'{provider}: "{new}" unsubscribed')
+                if new in self._subscribers(above):
+                    self._call(above, "pgq_node.unregister_subscriber", [self.queue, new])
+                    self._say(f'{above}: "{new}" unsubscribed')
             except CascadeError as err:
+                if above == old:
+                    raise
                 self._say(f"warning: {err}")
-        if provider == old and self._alive(old) and new in self._subscribers(old):
-            self._call(old, "pgq_node.unregister_subscriber", [self.queue, new])
-            self._say(f'{old}: "{new}" unsubscribed')
         state = self._call(new, "pgq_node.get_consumer_state", [self.queue, new_worker])[0]
         if state.paused or not state.uptodate:
             self._set_paused(new, new_worker, False)

@@ -111,6 +111,13 @@ class Cascade:
         )[0][0]
 
     def wait_caught_up(self, names: list[str], root: str, timeout: float = 90) -> None:
+        # a tick now holds everything committed so far (the ticker may not have ticked yet)
+        self.query(
+            root,
+            "select pgq.ticker(queue_name) from pgq.queue"
+            " where queue_name = %s and not queue_external_ticker",
+            (QUEUE,),
+        )
         top = self.top_tick(root)
 
         def done() -> bool:
@@ -641,3 +648,70 @@ def test_drop_and_rename_with_workers(running):
     c.admin("r").rename_node("b", "mid")
     c.admin("r").drop_node("l")
     assert [n.name for n in c.admin("r").status()] == ["r", "mid"]
+
+
+# -- interrupted actions are finished by running them again ----------------------------------
+def _api(c: Cascade, node: str, function: str, *args: object) -> None:
+    marks = ", ".join(["%s"] * (len(args) + 1))
+    [(code, note)] = c.query(
+        node, f"select ret_code, ret_note from {function}({marks})", (QUEUE, *args)
+    )
+    assert code < 300, note
+
+
+def test_switchover_interrupted_is_finished_by_running_it_again(running):
+    c = running(THREE)
+    info = "select node_type, provider_node from pgq_node.get_node_info(%s)"
+    c.insert("r", ["1"])
+    c.wait_caught_up(["b1", "b2"], "r")
+    # a run stopped after the old root's last tick
+    _api(c, "r", "pgq_node.set_consumer_paused", "r", True)
+    _api(c, "r", "pgq_node.demote_root", 1, "b1")
+    _api(c, "r", "pgq_node.demote_root", 2, "b1")
+    c.admin("b1").switchover("b1")
+    assert c.query("b1", info, (QUEUE,))[0][0] == "root"
+    assert c.query("r", info, (QUEUE,)) == [("branch", "b1")]
+    assert c.query("r", "select paused from pgq_node.local_state") == [(False,)]
+    c.wait_caught_up(["r", "b2"], "b1")
+    # a run back to r stopped after promoting r: two roots
+    _api(c, "b1", "pgq_node.set_consumer_paused", "b1", True)
+    _api(c, "b1", "pgq_node.demote_root", 1, "r")
+    _api(c, "b1", "pgq_node.demote_root", 2, "r")
+    c.wait_caught_up(["r"], "b1")
+    _api(c, "r", "pgq_node.set_consumer_paused", "r", True)
+    _api(c, "r", "pgq_node.promote_branch")
+    c.admin("r").switchover("r")
+    assert c.query("r", info, (QUEUE,))[0][0] == "root"
+    assert c.query("b1", info, (QUEUE,)) == [("branch", "r")]
+    # r no longer reads from b1; b2 stayed with r all along
+    assert c.query("b1", "select count(*) from pgq_node.subscriber_info") == [(0,)]
+    subs = "select subscriber_node from pgq_node.subscriber_info order by 1"
+    assert c.query("r", subs) == [("b1",), ("b2",)]
+    assert c.query("r", "select paused from pgq_node.local_state") == [(False,)]
+    c.insert("r", ["2"])
+    c.query("r", "select pgq.ticker(%s)", (QUEUE,))
+    c.wait_caught_up(["b1", "b2"], "r")
+
+
+def test_change_provider_interrupted_is_finished_by_running_it_again(running):
+    c = running(THREE)
+    c.insert("r", ["1"])
+    c.wait_caught_up(["b1", "b2"], "r")
+    c.admin("r").pause("b2")
+    tick = c.completed("b2")
+    # a run stopped after switching the provider, before resuming and unsubscribing
+    c.query(
+        "b1",
+        "select * from pgq_node.register_location(%s, 'b2', %s, false)",
+        (QUEUE, c.location("b2")),
+    )
+    _api(c, "b1", "pgq_node.register_subscriber", "b2", "b2", tick)
+    _api(c, "b2", "pgq_node.change_consumer_provider", "b2", "b1")
+    c.admin("r").change_provider("b2", "b1")
+    assert c.query("b2", "select provider_node, paused from pgq_node.local_state") == [
+        ("b1", False)
+    ]
+    assert c.query("r", "select subscriber_node from pgq_node.subscriber_info") == [("b1",)]
+    c.insert("r", ["2"])
+    c.query("r", "select pgq.ticker(%s)", (QUEUE,))
+    c.wait_caught_up(["b1", "b2"], "r")
