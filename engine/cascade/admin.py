@@ -558,6 +558,11 @@ class CascadeAdmin:
             return
         if not provider:
             raise CascadeError(f"a {node_type} needs a provider (a node's connect string)")
+        if "=" not in provider and "://" not in provider:
+            raise CascadeError(
+                f'provider "{provider}" is no connect string',
+                hint="give the connect string of the node to read from (its public location)",
+            )
         prov_conn = self._connect_location(provider, "provider")
         try:
             self._create_subscriber(
@@ -1468,7 +1473,7 @@ class CascadeAdmin:
         (resume it when the dump has been looked at).  Returns the dump path.
         """
         self._require_local()
-        member = self._member(node)
+        self._member(node)
         path = os.path.abspath(dump_file or RESURRECT_DUMP_FILE)
         if os.path.lexists(path):
             raise CascadeError(f"the dump file {path} exists: move it away first")
@@ -1572,8 +1577,7 @@ class CascadeAdmin:
             [self.queue, row.global_watermark],
             conn=here_conn,
         )
-        if member.dead:
-            self.tag_alive(node)
+        self.tag_alive(node)  # on every member: the node itself may not know it was dead
         self._say(f'node "{node}" resurrected as a branch of "{holder}"; its worker is paused')
         return path
 

@@ -715,3 +715,20 @@ def test_change_provider_interrupted_is_finished_by_running_it_again(running):
     c.insert("r", ["2"])
     c.query("r", "select pgq.ticker(%s)", (QUEUE,))
     c.wait_caught_up(["b1", "b2"], "r")
+
+
+# -- how other members are reached (no database needed) --------------------------------------
+def test_member_conninfo_carries_credentials_only_to_the_same_server_and_user():
+    from engine.db import ConnInfo
+
+    here = ConnInfo.parse("host=h1 port=5432 user=u dbname=a password=secret sslmode=require")
+    admin = CascadeAdmin(here, QUEUE, remote_extra=ConnInfo.parse("application_name=x"))
+    same = admin._member_conninfo("host=h1 port=5432 user=u dbname=b")
+    assert same.get("password") == "secret" and same.get("dbname") == "b"
+    assert same.get("sslmode") == "require" and same.get("application_name") == "x"
+    assert same.get("connect_timeout") == "3"
+    other = admin._member_conninfo("host=h2 port=5432 user=u dbname=b")
+    assert "password" not in other
+    assert "secret" not in repr(same)
+    with pytest.raises(CascadeError, match="bad node location"):
+        admin._member_conninfo("host='unterminated")

@@ -7,6 +7,7 @@ node's worker (``... CONFIG.ini worker``).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -186,6 +187,52 @@ def test_worker_pause_resume_and_takeover(nodes, tmp_path):
             timeout=60,
             what="the old root reading from the new one",
         )
+        for proc in workers:
+            assert proc.alive(), proc.text()[-2000:]
+    finally:
+        for proc in workers:
+            proc.stop()
+
+
+def test_takeover_dead_root_and_resurrect(nodes, tmp_path):
+    (r, r_ini), (b, b_ini) = nodes["r"], nodes["b"]
+    run(r_ini, "create-root")
+    run(b_ini, "create-branch")
+    for cluster in (r, b):
+        for key in ("ticker_max_lag", "ticker_idle_period"):
+            query(cluster, "select pgq.set_queue_config(%s, %s, '0')", (QUEUE, key))
+    workers = [
+        Proc("engine.cascade", [str(ini), "worker"], tmp_path / f"{name}.log")
+        for name, ini in (("r", r_ini), ("b", b_ini))
+    ]
+    try:
+        query(r, "select pgq.insert_event(%s, 'e', 'kept')", (QUEUE,))
+        query(r, "select pgq.ticker(%s)", (QUEUE,))
+        run(b_ini, "wait-root", "--timeout", "60")
+        run(b_ini, "pause")
+        query(r, "select pgq.insert_event(%s, 'e', 'lost')", (QUEUE,))
+        query(r, "select pgq.ticker(%s)", (QUEUE,))
+        query(r, "checkpoint")
+        r.kill()
+        done = run(b_ini, "takeover", "r", "--dead-root")
+        assert 'node "b" is the root' in done.stderr
+        assert query(b, "select node_type from pgq_node.node_info") == [("root",)]
+        assert query(b, "select dead from pgq_node.node_location where node_name = 'r'") == [
+            (True,)
+        ]
+        r.start()
+        dump = tmp_path / "lost.json"
+        back = run(r_ini, "resurrect", "--dump-file", str(dump))
+        assert back.stdout.strip() == f"lost events: {dump}"
+        lost = json.loads(dump.read_text())
+        assert [e["ev_data"] for e in lost if e["ev_type"] == "e"] == ["lost"]
+        assert query(r, "select node_type from pgq_node.node_info") == [("branch",)]
+        again = run(r_ini, "resurrect", "--dump-file", str(dump), check=False)
+        assert again.returncode == 1 and "exists: move it away first" in again.stderr
+        run(r_ini, "resume")
+        query(b, "select pgq.insert_event(%s, 'e', 'after')", (QUEUE,))
+        query(b, "select pgq.ticker(%s)", (QUEUE,))
+        run(r_ini, "wait-provider", "--timeout", "60")
         for proc in workers:
             assert proc.alive(), proc.text()[-2000:]
     finally:
