@@ -17,23 +17,13 @@ from engine.db import ConnInfo, begin, finish
 from qadmin.commands.registry import CommandError, Context, Settings, dispatch
 from qadmin.parser import parse_one
 
-# pgq_node is not built yet: a stand-in with the table and function the console reads
-FAKE_PGQ_NODE = """
-create schema pgq_node;
-create table pgq_node.node_location (queue_name text, node_name text, node_location text);
-create function pgq_node.get_queue_locations(i_queue_name text,
-    out node_name text, out node_location text, out dead boolean)
-returns setof record language sql as $$
-    select node_name, node_location, false from pgq_node.node_location
-     where queue_name = i_queue_name
-$$;
-"""
-
 
 def test_installed_modules_and_server_version(db, empty_db):
     with db.conn.cursor() as cur:
-        assert {"pgq", "pgq_coop"} <= installed_modules(cur)
-        assert schema_present(cur, "pgq") and not schema_present(cur, "pgq_node")
+        assert {"pgq", "pgq_coop", "pgq_node"} <= installed_modules(cur)
+        assert schema_present(cur, "pgq") and schema_present(cur, "pgq_node")
+        cur.execute("drop schema pgq_node cascade")
+        assert not schema_present(cur, "pgq_node")
         assert server_version(cur).split()[0][0].isdigit()
     with empty_db.conn.cursor() as cur:
         assert installed_modules(cur) == frozenset()
@@ -68,12 +58,9 @@ def test_begin_and_finish(db):
 
 
 def test_node_location_and_connect_node(db, empty_db):
-    db.execute(FAKE_PGQ_NODE)
     location = f"{empty_db.dsn} application_name='qadmin test'"
-    db.execute(
-        "insert into pgq_node.node_location values ('q1', 'n1', %s), ('q1', 'n2', 'host=x')",
-        (location,),
-    )
+    db.execute("select pgq_node.register_location('q1', 'n1', %s, false)", (location,))
+    db.execute("select pgq_node.register_location('q1', 'n2', 'host=x', false)")
     db.execute("select pgq.create_queue('q1')")
     with db.conn.cursor() as cur:
         assert schema_present(cur, "pgq_node")

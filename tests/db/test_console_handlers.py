@@ -88,9 +88,11 @@ def test_connect_to_another_database_keeps_server_settings(db, empty_db):
 
 
 def test_connect_node_needs_pgq_node(db):
+    db.execute("drop schema pgq_node cascade")
     ctx = make_ctx(db)
-    with pytest.raises(CommandError, match="pgq_node"):
+    with pytest.raises(CommandError, match="pgq_node") as err:
         run(ctx, "connect node=n1")
+    assert err.value.hint == "INSTALL pgq_node; first"
 
 
 def test_install_is_idempotent_and_refuses_unbuilt_modules(empty_db):
