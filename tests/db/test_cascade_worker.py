@@ -508,7 +508,7 @@ def test_kill9_at_random_points_loses_and_doubles_nothing(chain, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "point", ["after_copy_out", "after_process", "after_dst_commit", "after_tick", "after_finish"]
+    "point", ["after_copy", "after_process", "after_dst_commit", "after_tick", "after_finish"]
 )
 def test_kill9_at_each_point_of_a_batch(cluster_factory, tmp_path, point):
     root = new_node(cluster_factory, "root")
