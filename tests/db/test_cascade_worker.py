@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import sys
 import threading
@@ -60,6 +61,8 @@ class Node:
         self.name = name
         self.db = Database(cluster, "postgres")
         self.worker = f"{name}_worker"
+        self.provider: Node | None = None
+        self.node_type = ""
 
     @property
     def location(self) -> str:
@@ -104,6 +107,7 @@ def new_node(cluster_factory: Callable[..., Cluster], name: str) -> Node:
 
 
 def create_root(node: Node) -> None:
+    node.node_type = "root"
     node.api(
         "select * from pgq_node.register_location(%s, %s, %s, false)",
         (Q, node.name, node.location),
@@ -121,6 +125,8 @@ def create_subscriber(
     node: Node, provider: Node, root: Node, node_type: str = "branch", combined: str | None = None
 ) -> None:
     """What create-branch / create-leaf do: members everywhere, subscriber, create_node."""
+    node.provider = provider
+    node.node_type = node_type
     reg = "select * from pgq_node.register_location(%s, %s, %s, %s)"
     root.api(reg, (Q, node.name, node.location, False))
     if provider is not root:
@@ -209,6 +215,19 @@ def read_all(node: Node, consumer: str) -> list[tuple]:
             conn.commit()
 
 
+def caught_up(node: Node, top: int) -> bool:
+    """The node applied everything up to tick top: data, its tick, the provider's batch."""
+    if node.completed() < top:
+        return False
+    if node.node_type == "branch" and node.last_tick() < top:
+        return False
+    assert node.provider is not None
+    last, open_batch = node.provider.db.execute(
+        "select last_tick, current_batch from pgq.get_consumer_info(%s, %s)", (Q, node.worker)
+    )[0]
+    return last >= top and open_batch is None
+
+
 def wait_caught_up(
     nodes: list[Node], root: Node, timeout: float = 60, procs: Sequence[Proc] = ()
 ) -> int:
@@ -217,7 +236,7 @@ def wait_caught_up(
     def done() -> bool:
         for p in procs:
             assert p.alive(), p.text()[-3000:]
-        return all(n.completed() >= top for n in nodes)
+        return all(caught_up(n, top) for n in nodes)
 
     wait_for(done, timeout=timeout, what=f"nodes reaching tick {top}")
     return top
@@ -440,6 +459,7 @@ def test_kill9_at_random_points_loses_and_doubles_nothing(chain, tmp_path):
     producer.start()
     kills = 0
     runs = 0
+    points: Counter[str] = Counter()
     deadline = time.monotonic() + 240
     try:
         while kills < KILLS and time.monotonic() < deadline:
@@ -460,12 +480,15 @@ def test_kill9_at_random_points_loses_and_doubles_nothing(chain, tmp_path):
                 rc = -9
             assert rc == -signal.SIGKILL, p.text()[-3000:]
             assert "SIGKILL at" in p.text(), p.text()[-3000:]
+            points.update(re.findall(r"SIGKILL at (\w+)", p.text()))
             kills += 1
     finally:
         producer.stopping.set()
         producer.join(10)
     assert producer.error is None, producer.error
     assert kills >= KILLS
+    # the dangerous places were hit: after the target's commit, before the tick / finish
+    assert len(points) >= 4, points
     tick(root)
     final = start_worker(branch, tmp_path, tag=".final")
     wait_caught_up([branch], root, timeout=120, procs=[final])
@@ -482,6 +505,30 @@ def test_kill9_at_random_points_loses_and_doubles_nothing(chain, tmp_path):
     assert queue_ticks(branch, wm) == queue_ticks(root, wm)
     got = [d for _, d in read_all(branch, "c1") if d and d.startswith("p")]
     assert Counter(got) == Counter(f"p{i}" for i in range(producer.sent))
+
+
+@pytest.mark.parametrize(
+    "point", ["after_copy", "after_process", "after_dst_commit", "after_tick", "after_finish"]
+)
+def test_kill9_at_each_point_of_a_batch(cluster_factory, tmp_path, point):
+    root = new_node(cluster_factory, "root")
+    branch = new_node(cluster_factory, "branch")
+    create_root(root)
+    create_subscriber(branch, root, root)
+    insert_events(root, [f"k{i}" for i in range(50)])
+    tick(root)
+    env = {"QADMIN_TEST_KILL_AT": point}
+    dying = start_worker(branch, tmp_path, env=env, tag=".dying")
+    assert dying.wait(timeout=60) == -signal.SIGKILL, dying.text()
+    assert f"SIGKILL at {point}" in dying.text()
+    worker = start_worker(branch, tmp_path)
+    wait_caught_up([branch], root, procs=[worker])
+    assert queue_events(branch) == queue_events(root)
+    assert queue_ticks(branch, 1)[-1] == queue_ticks(root, 1)[-1]
+    if point == "after_dst_commit":
+        assert "creating the missing local tick" in worker.text()
+    if point in ("after_dst_commit", "after_tick"):
+        assert "was applied already" in worker.text()
 
 
 def test_slow_path_subclass_on_a_branch(cluster_factory, tmp_path):
