@@ -699,6 +699,7 @@ def test_change_provider_interrupted_is_finished_by_running_it_again(running):
     c.wait_caught_up(["b1", "b2"], "r")
     c.admin("r").pause("b2")
     tick = c.completed("b2")
+    wait_for(lambda: c.top_tick("b1") >= tick, timeout=60, what=f"b1 having tick {tick}")
     # a run stopped after switching the provider, before resuming and unsubscribing
     c.query(
         "b1",
