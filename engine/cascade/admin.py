@@ -104,6 +104,11 @@ _SAME_DB_SQL = (
 )
 
 
+def _one_line(err: BaseException) -> str:
+    """libpq's connection failure (two lines: what failed, then a hint) as one line."""
+    return " ".join(ln.strip() for ln in describe_error(err, context=False).splitlines() if ln)
+
+
 def _seconds(delta: Any) -> float:
     return max(0.0, delta.total_seconds())
 
@@ -133,6 +138,7 @@ class CascadeAdmin:
         self._conns: dict[str, psycopg2.extensions.connection] = {}
         self._members: dict[str, _Member] = {}
         self._local_name: str | None = None
+        self._assumed: set[str] = set()
 
     # -- lifetime -----------------------------------------------------------------------
     def close(self) -> None:
@@ -163,9 +169,7 @@ class CascadeAdmin:
                 self._local = info.connect(autocommit=True, application_name="qadmin cascade")
             except psycopg2.Error as err:
                 where = self.conninfo.without_password(mask=True).to_dsn()
-                raise CascadeError(
-                    f"cannot connect to {where}: {describe_error(err, context=False)}"
-                ) from None
+                raise CascadeError(f"cannot connect to {where}: {_one_line(err)}") from None
         return self._local
 
     def _timeout_arg(self) -> int:
@@ -204,9 +208,7 @@ class CascadeAdmin:
                 autocommit=True, application_name="qadmin cascade"
             )
         except psycopg2.Error as err:
-            raise CascadeError(
-                f'node "{name}" is down: {describe_error(err, context=False)}'
-            ) from None
+            raise CascadeError(f'node "{name}" is down: {_one_line(err)}') from None
 
     def _conn(self, node: str, *, dead_ok: bool = False) -> psycopg2.extensions.connection:
         """A connection to a member, by name (the local one for this node)."""
@@ -241,9 +243,7 @@ class CascadeAdmin:
             raise CascadeError(f'node "{node}": {err.note}') from None
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as err:
             self._forget(node)
-            raise CascadeError(
-                f'node "{node}" is down: {describe_error(err, context=False)}'
-            ) from None
+            raise CascadeError(f'node "{node}" is down: {_one_line(err)}') from None
         except psycopg2.Error as err:
             raise CascadeError(f'node "{node}": {describe_error(err, context=False)}') from None
 
@@ -294,7 +294,12 @@ class CascadeAdmin:
         rows = self._query(
             here, "select * from pgq_node.get_queue_locations(%s)", [self.queue], conn=conn
         )
-        self._members = {r.node_name: _Member(r.node_name, r.node_location, r.dead) for r in rows}
+        self._members = {
+            r.node_name: _Member(
+                r.node_name, r.node_location, r.dead or r.node_name in self._assumed
+            )
+            for r in rows
+        }
         self._local_name = info.node_name
         return info
 
@@ -370,6 +375,8 @@ class CascadeAdmin:
         current = node
         while current not in seen:
             seen.add(current)
+            if not self._alive(current):
+                return False
             info = self._node_info(current)
             if info.node_type == "root" or not info.provider_node:
                 return False
@@ -391,11 +398,40 @@ class CascadeAdmin:
             info = self._node_info(node)
         return str(node)
 
+    def assume_dead(self, node: str) -> None:
+        """Treat a node as dead from now on without tagging it (setadm's --dead)."""
+        self._assumed.add(node)
+        if node in self._members:
+            self._members[node] = replace(self._members[node], dead=True)
+
     # -- small reads --------------------------------------------------------------------------
     def worker_name(self) -> str | None:
         """The local node's worker name (None when the database is no node)."""
         info = self._refresh()
         return info.worker_name
+
+    def local_node(self) -> str | None:
+        """The local node's name (None when the database is no node of the queue)."""
+        return self._refresh().node_name
+
+    def local_info(self) -> Any:
+        """pgq_node.get_node_info of the local node (a row with its column names)."""
+        return self._require_local()
+
+    def find_consumer(self, consumer: str) -> str:
+        """The node a cascaded consumer writes into: the local one first, then every member."""
+        self._require_local()
+        query = "select 1 from pgq_node.get_consumer_info(%s) where consumer_name = %s"
+        others = sorted(n for n in self._members if n != self._local_name)
+        for node in [self._local_name or "", *others]:
+            if not self._alive(node):
+                continue
+            try:
+                if self._query(node, query, [self.queue, consumer]):
+                    return node
+            except CascadeError as err:
+                self._say(f"warning: {err}")
+        raise CascadeError(f'no node of queue "{self.queue}" has consumer "{consumer}"')
 
     def members(self) -> Table:
         """The member list as the local node has it: node_name, dead, node_location."""
@@ -522,6 +558,11 @@ class CascadeAdmin:
             return
         if not provider:
             raise CascadeError(f"a {node_type} needs a provider (a node's connect string)")
+        if "=" not in provider and "://" not in provider:
+            raise CascadeError(
+                f'provider "{provider}" is no connect string',
+                hint="give the connect string of the node to read from (its public location)",
+            )
         prov_conn = self._connect_location(provider, "provider")
         try:
             self._create_subscriber(
@@ -717,11 +758,11 @@ class CascadeAdmin:
                 info = self._member_conninfo(member.location)
             conn = info.connect(autocommit=True, application_name="qadmin cascade status")
         except (psycopg2.Error, CascadeError) as err:
-            return {"error": describe_error(err, context=False).split("\n", 1)[0]}
+            return {"error": _one_line(err)}
         try:
             with conn.cursor(cursor_factory=psycopg2.extras.NamedTupleCursor) as cur:
                 cur.execute("select * from pgq_node.get_node_info(%s)", [self.queue])
-                info_row = cur.fetchone()
+                info_row: Any = cur.fetchone()
                 out: dict[str, Any] = {"info": info_row, "consumers": {}, "queue": None}
                 if info_row is None or info_row.node_type is None:
                     return {"error": f'no node of queue "{self.queue}" there'}
@@ -843,14 +884,23 @@ class CascadeAdmin:
             time.sleep(self.poll_interval)
 
     def _set_paused(self, node: str, consumer: str, paused: bool) -> None:
+        """Pause or resume a cascaded consumer and wait until its worker confirms."""
+        if self._request_paused(node, consumer, paused):
+            self._confirm_paused(node, consumer, paused)
+
+    def _request_paused(self, node: str, consumer: str, paused: bool) -> bool:
+        """Set the pause flag; whether the worker has yet to confirm it."""
         word = "paused" if paused else "resumed"
         state = self._call(node, "pgq_node.get_consumer_state", [self.queue, consumer])[0]
         if state.paused == paused and state.uptodate:
             self._say(f'{node}: consumer "{consumer}" is {word}')
-            return
-        self._call(node, "pgq_node.set_consumer_paused", [self.queue, consumer, paused])
+            return False
+        if state.paused != paused:
+            self._call(node, "pgq_node.set_consumer_paused", [self.queue, consumer, paused])
         self._say(f'{node}: consumer "{consumer}" {word}, waiting for it to confirm')
+        return True
 
+    def _confirm_paused(self, node: str, consumer: str, paused: bool) -> None:
         def confirmed() -> bool:
             st = self._call(node, "pgq_node.get_consumer_state", [self.queue, consumer])[0]
             if st.paused != paused:
@@ -1209,8 +1259,9 @@ class CascadeAdmin:
         old_info = self._node_info(old)
         if old_info.node_type == "root":
             if new_info.node_type == "branch":
-                self._say(f"{old}: pausing the root worker")
-                self._set_paused(old, old_worker, True)
+                # the root worker only publishes watermarks: its confirmation can come
+                # while the new root catches up
+                confirm = self._request_paused(old, old_worker, True)
                 self._call(old, "pgq_node.demote_root", [self.queue, 1, new])
                 self._say(f"{old}: inserts stopped")
                 last_tick = self._call(old, "pgq_node.demote_root", [self.queue, 2, new])[
@@ -1218,9 +1269,12 @@ class CascadeAdmin:
                 ].last_tick
                 self._say(f"{old}: last tick {last_tick}")
                 self._wait_caught_up(new, new_worker, last_tick)
+                if confirm:
+                    self._confirm_paused(old, old_worker, True)
             else:  # an earlier run promoted the new root: the old one's last tick stands
                 last_tick = self._top_tick(old)
             self._promote(new, new_worker, old, old_worker, last_tick, new_info.provider_node)
+            self._call(old, "pgq_node.demote_root", [self.queue, 1, new])  # done: a no-op
             self._call(old, "pgq_node.demote_root", [self.queue, 3, new])
             self._say(f'{old}: now a branch reading from "{new}"')
             self._set_paused(old, old_worker, False)
@@ -1265,16 +1319,18 @@ class CascadeAdmin:
                 new, "pgq_node.register_subscriber", [self.queue, old, old_worker, last_tick]
             )
             self._say(f'{new}: "{old}" subscribed at tick {last_tick}')
-        if provider and provider != old and self._alive(provider):
+        # the new root reads from nobody: off its provider's (and the old root's) list
+        for above in dict.fromkeys(p for p in (provider, old) if p and p != new):
+            if not self._alive(above):
+                continue
             try:
-                if new in self._subscribers(provider):
-                    self._call(provider, "pgq_node.unregister_subscriber", [self.queue, new])
-                    self._say(f'{provider}: "{new}" unsubscribed')
+                if new in self._subscribers(above):
+                    self._call(above, "pgq_node.unregister_subscriber", [self.queue, new])
+                    self._say(f'{above}: "{new}" unsubscribed')
             except CascadeError as err:
+                if above == old:
+                    raise
                 self._say(f"warning: {err}")
-        if provider == old and self._alive(old) and new in self._subscribers(old):
-            self._call(old, "pgq_node.unregister_subscriber", [self.queue, new])
-            self._say(f'{old}: "{new}" unsubscribed')
         state = self._call(new, "pgq_node.get_consumer_state", [self.queue, new_worker])[0]
         if state.paused or not state.uptodate:
             self._set_paused(new, new_worker, False)
@@ -1355,6 +1411,37 @@ class CascadeAdmin:
             node = str(info.provider_node)
         raise CascadeError(f'provider loop above node "{new}"')
 
+    def takeover_dead_branch(self, old: str, new: str) -> None:
+        """A branch is dead: new takes its place, and every node that read from it reads from new.
+
+        When new itself read from the dead branch it first moves up to the node the
+        dead branch read from (the member that lists it as subscriber, else the root).
+        """
+        self._require_local()
+        self._member(old)
+        self._member(new)
+        if old == new:
+            raise CascadeError(f'node "{new}" cannot take over itself')
+        new_info = self._node_info(new)
+        if new_info.node_type == "leaf":
+            raise CascadeError(f'node "{new}" is a leaf: it cannot provide for other nodes')
+        if self._alive(old):
+            self.tag_dead(old)
+        if new_info.provider_node == old:
+            above = None
+            for name in sorted(self._members):
+                if name in (old, new) or not self._alive(name):
+                    continue
+                try:
+                    if old in self._subscribers(name):
+                        above = name
+                        break
+                except CascadeError as err:
+                    self._say(f"warning: {err}")
+            self._change_provider(new, above or self._root_name())
+        self._move_orphans(new, old)
+        self._say(f'node "{new}" took the place of dead "{old}"')
+
     def _move_orphans(self, new: str, old: str | None = None) -> None:
         """Move every live node that reads from a dead node to the new root."""
         for name in sorted(self._members):
@@ -1386,7 +1473,7 @@ class CascadeAdmin:
         (resume it when the dump has been looked at).  Returns the dump path.
         """
         self._require_local()
-        member = self._member(node)
+        self._member(node)
         path = os.path.abspath(dump_file or RESURRECT_DUMP_FILE)
         if os.path.lexists(path):
             raise CascadeError(f"the dump file {path} exists: move it away first")
@@ -1490,8 +1577,7 @@ class CascadeAdmin:
             [self.queue, row.global_watermark],
             conn=here_conn,
         )
-        if member.dead:
-            self.tag_alive(node)
+        self.tag_alive(node)  # on every member: the node itself may not know it was dead
         self._say(f'node "{node}" resurrected as a branch of "{holder}"; its worker is paused')
         return path
 
@@ -1577,87 +1663,44 @@ class CascadeAdmin:
 
     # -- rename -----------------------------------------------------------------------------------
     def rename_node(self, old: str, new: str) -> None:
-        """Give a node a new name on every member (its worker paused meanwhile)."""
+        """Give a node a new name on every member (pgq_node.rename_node_step1, then step2).
+
+        Between the two steps both names work everywhere, so the workers go on; both
+        steps are idempotent, so an interrupted rename is finished by running it again.
+        """
         self._require_local()
-        member = self._member(old)
-        if new in self._members:
-            raise CascadeError(f'node "{new}" is already a member of queue "{self.queue}"')
+        if old == new:
+            raise CascadeError("the new name is the old one")
+        if old not in self._members:
+            if new in self._members:
+                self._say(f'node "{old}" is already renamed to "{new}" here: finishing')
+            else:
+                self._member(old)
+        member = self._members.get(old) or self._members[new]
         if member.dead:
             raise CascadeError(f'node "{old}" is tagged dead')
-        info = self._node_info(old)
-        worker = str(info.worker_name)
-        readers = self._subscribers_of(old)
         live = [n for n in sorted(self._members) if self._alive(n)]
-        for name in live:  # every member reachable before anything changes
+        for name in live:  # every live member reachable before anything changes
             self._conn(name)
-        self._set_paused(old, worker, True)
-        for reader in readers:
-            self._set_paused(reader, self._worker_of(reader), True)
-        root = self._root_name()
+        try:
+            root = self._root_name()
+        except CascadeError:
+            root = old
+        if root not in live:
+            root = new if new in live else live[0]
         order = [root] + [n for n in live if n != root]
-        for name in order:
-            self._call(
-                name, "pgq_node.register_location", [self.queue, new, member.location, False]
-            )
-        self._say(f'location of "{new}" registered on every member')
-        provider = info.provider_node if info.node_type != "root" else None
-        if provider:
-            with self._transaction(provider) as conn:
-                pos = self._query(
-                    provider,
-                    "select last_tick from pgq.get_consumer_info(%s, %s)",
-                    [self.queue, worker],
-                    conn=conn,
-                )
-                tick = pos[0].last_tick if pos else info.worker_last_tick
-                if old in self._subscribers(provider):
-                    self._call(
-                        provider, "pgq_node.unregister_subscriber", [self.queue, old], conn=conn
-                    )
-                self._call(
-                    provider,
-                    "pgq_node.register_subscriber",
-                    [self.queue, new, worker, tick],
-                    conn=conn,
-                )
-            self._say(f'{provider}: subscriber "{old}" is now "{new}"')
-        with self._transaction(old) as conn:
-            self._query(
-                old,
-                "update pgq_node.node_info set node_name = %s"
-                " where queue_name = %s and node_name = %s",
-                [new, self.queue, old],
-                conn=conn,
-            )
-            self._query(
-                old,
-                "update pgq_node.local_state set provider_node = %s"
-                " where queue_name = %s and provider_node = %s",
-                [new, self.queue, old],
-                conn=conn,
-            )
-        self._say(f'{old}: node renamed to "{new}"')
-        self._members[new] = _Member(new, member.location, False)
-        if old == self._local_name:
-            self._local_name = new
-        if old in self._conns:
-            self._conns[new] = self._conns.pop(old)
-        for reader in readers:
-            self._call(
-                reader,
-                "pgq_node.change_consumer_provider",
-                [self.queue, self._worker_of(reader), new],
-            )
-            self._say(f'{reader}: reads from "{new}"')
-        for name in [root, *[n for n in live if n != root]]:
-            target = new if name == old else name
-            try:
-                self._call(target, "pgq_node.unregister_location", [self.queue, old])
-            except CascadeError as err:
-                self._say(f"warning: {err}")
-        self._members.pop(old, None)
-        for reader in readers:
-            self._set_paused(reader, self._worker_of(reader), False)
-        self._set_paused(new, worker, False)
+        for step in (1, 2):
+            for name in order:
+                row = self._call(name, f"pgq_node.rename_node_step{step}", [self.queue, old, new])[
+                    0
+                ]
+                self._say(f"{name}: {row.ret_note}")
+                if step == 2 and name == old:
+                    # the renamed node answers to its new name from now on
+                    if old in self._conns:
+                        self._conns[new] = self._conns.pop(old)
+                    if self._local_name == old:
+                        self._local_name = new
+                    self._members[new] = replace(member, name=new)
         self._say(f'node "{old}" renamed to "{new}"')
         self._refresh()

@@ -72,8 +72,9 @@ import argparse
 import contextlib
 import io
 import logging
+import os
 import sys
-import tempfile
+import threading
 import time
 import urllib.parse
 from collections.abc import Iterable, Sequence
@@ -129,8 +130,8 @@ _EVENT_SELECT = (
 # events every worker must see even where it copies with COPY: cascade events and
 # (always an error) retry events
 _SPECIAL_WHERE = "ev_type like 'pgq.%' or ev_retry is not null"
-# batches bigger than this go through a temporary file, not memory
-_SPOOL_MEMORY = 64 * 1024 * 1024
+# bytes moved per read and write between the two COPYs
+_PIPE_BUFFER = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -244,51 +245,39 @@ class CascadeBatch(Batch):
         self.cur_tick_event_seq = cur_tick_event_seq
 
 
-class _CopySpool:
-    """COPY TO's rows into memory or a temporary file, counting retry and cascade rows.
+class _CopyCounter:
+    """Reads COPY text for COPY FROM and counts what passes: rows, retry rows, cascade rows.
 
     The rows start with ev_retry then ev_type: a row whose first field is not \\N is
-    a retry event, one whose second field starts with pgq. a cascade event (raw tabs
-    and newlines in COPY text are always separators: data escapes its own).
+    a retry event, one whose second field starts with pgq. a cascade event.  Raw
+    newlines in COPY text only end rows (data escapes its own), so these are byte
+    counts over the chunks (each cut just before a newline): no Python code per row.
     """
 
-    _PLAIN = b"\\N\t"
-    _CASCADE = b"\\N\tpgq."
-
-    def __init__(self) -> None:
-        # closed by close(), after the target read it
-        self.file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY)  # noqa: SIM115
-        self.rows = 0
-        self.retry_rows = 0
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._carry = b"\n"  # every row is preceded by a newline: the first one too
+        self._newlines = 0
+        self._plain = 0
         self.cascade_rows = 0
-        self._partial = b""
 
-    def write(self, data: bytes | str) -> int:
-        if isinstance(data, str):
-            data = data.encode()
-        self.file.write(data)
-        if not self._partial and data.endswith(b"\n") and data.count(b"\n") == 1:
-            self._row(data)  # psycopg2 hands over one row per write
-        else:
-            lines = (self._partial + data).split(b"\n")
-            self._partial = lines.pop()
-            for line in lines:
-                self._row(line)
-        return len(data)
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._raw.read(size)
+        buf = self._carry + chunk
+        cut = buf.rfind(b"\n") if chunk else len(buf)
+        piece, self._carry = buf[:cut], buf[cut:]
+        self._newlines += piece.count(b"\n")
+        self._plain += piece.count(b"\n\\N\t")
+        self.cascade_rows += piece.count(b"\n\\N\tpgq.")
+        return chunk
 
-    def _row(self, line: bytes) -> None:
-        self.rows += 1
-        if not line.startswith(self._PLAIN):
-            self.retry_rows += 1
-        elif line.startswith(self._CASCADE):
-            self.cascade_rows += 1
+    @property
+    def rows(self) -> int:
+        return max(0, self._newlines - 1)
 
-    def rewind(self) -> IO[bytes]:
-        self.file.seek(0)
-        return self.file
-
-    def close(self) -> None:
-        self.file.close()
+    @property
+    def retry_rows(self) -> int:
+        return self.rows - self._plain
 
 
 def _copy_text(value: Any) -> str:
@@ -766,32 +755,54 @@ queue_name = myqueue
             cols.remove("ev_id")
         if role.filtered_copy:
             where = sql.SQL(" where ev_type is null or ev_type not like 'pgq.%%'")
-        spool = _CopySpool()
-        try:
-            with src.cursor() as scur:
-                batch_sql = fetch_value(scur, "select pgq.batch_event_sql(%s)", (batch.batch_id,))
-                query = sql.SQL("copy (select {} from ({}) e{}) to stdout").format(
-                    sql.SQL(", ").join(sql.SQL(e) for e in exprs),
-                    sql.SQL(batch_sql.replace("%", "%%")),
-                    where,
-                )
-                text = scur.mogrify(query, params).decode()
-                scur.copy_expert(text, spool)
-            kill_point("after_copy_out")
-            if spool.rows:
-                with dst.cursor() as dcur:
-                    table = self.event_table(dcur, role)
-                    dcur.copy_expert(
-                        sql.SQL("copy {} ({}) from stdin").format(
-                            table, sql.SQL(", ").join(map(sql.Identifier, cols))
-                        ),
-                        spool.rewind(),
-                    )
-        finally:
-            spool.close()
+        with src.cursor() as scur:
+            batch_sql = fetch_value(scur, "select pgq.batch_event_sql(%s)", (batch.batch_id,))
+            # the order is the consumers' business (get_batch_events sorts): no sort here
+            batch_sql = batch_sql.removesuffix(" order by 1")
+            query = sql.SQL("copy (select {} from ({}) e{}) to stdout").format(
+                sql.SQL(", ").join(sql.SQL(e) for e in exprs),
+                sql.SQL(batch_sql.replace("%", "%%")),
+                where,
+            )
+            copy_out = scur.mogrify(query, params).decode()
+        with dst.cursor() as dcur:
+            table = self.event_table(dcur, role)
+            copy_in = sql.SQL("copy {} ({}) from stdin").format(
+                table, sql.SQL(", ").join(map(sql.Identifier, cols))
+            )
+            counter = self._pipe_copy(src, copy_out, dcur, copy_in)
+        kill_point("after_copy")
         if role.filtered_copy:
-            return spool.rows, True  # the cascade events were left out: read them apart
-        return spool.rows, bool(spool.retry_rows or spool.cascade_rows)
+            return counter.rows, True  # the cascade events were left out: read them apart
+        return counter.rows, bool(counter.retry_rows or counter.cascade_rows)
+
+    @staticmethod
+    def _pipe_copy(
+        src: psycopg2.extensions.connection, copy_out: str, dcur: Any, copy_in: sql.Composable
+    ) -> _CopyCounter:
+        """COPY OUT on the provider (a thread) piped into COPY IN on the target, both at once."""
+        r, w = os.pipe()
+        errors: list[BaseException] = []
+
+        def pump() -> None:
+            try:
+                with os.fdopen(w, "wb", buffering=_PIPE_BUFFER) as wfile, src.cursor() as scur:
+                    scur.copy_expert(copy_out, wfile)
+            except BaseException as e:  # reported by the main thread
+                errors.append(e)
+
+        thread = threading.Thread(target=pump, name="copy-out", daemon=True)
+        with os.fdopen(r, "rb", buffering=0) as rfile:
+            counter = _CopyCounter(rfile)
+            thread.start()
+            try:
+                dcur.copy_expert(copy_in, counter, size=_PIPE_BUFFER)
+            finally:
+                rfile.close()  # a target that failed: the provider's side stops too
+                thread.join()
+        if errors:
+            raise errors[0]
+        return counter
 
     def event_table(self, dcur: Any, role: NodeRole) -> sql.Composable:
         """The target queue's current event table, in replica mode where inserts are disabled."""

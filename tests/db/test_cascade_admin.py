@@ -6,9 +6,12 @@ Each node is the ``postgres`` database of its own throwaway cluster; killing a c
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -16,6 +19,7 @@ import pytest
 from engine import install as installer
 from engine.cascade.admin import CascadeAdmin, CascadeError
 from engine.pgcluster import Cluster
+from tests.db.daemon_util import Proc, wait_for, write_ini
 
 QUEUE = "cq"
 OURS = "pgq_node" in installer.MODULES
@@ -42,6 +46,7 @@ class Cascade:
 
     clusters: dict[str, Cluster] = field(default_factory=dict)
     admins: dict[str, CascadeAdmin] = field(default_factory=dict)
+    workers: dict[str, Proc] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
 
     def location(self, name: str) -> str:
@@ -75,6 +80,182 @@ class Cascade:
         for admin in self.admins.values():
             admin.close()
 
+    # -- with workers ----------------------------------------------------------------------
+    def start_worker(self, name: str, tmp_path: Path) -> Proc:
+        values = {
+            "job_name": name,
+            "db": self.location(name),
+            "queue_name": QUEUE,
+            "loop_delay": 0.1,
+            "exception_sleep": 0.3,
+            "local_wm_publish_period": 0.5,
+            "global_wm_publish_period": 0.5,
+            "pidfile": str(tmp_path / f"{name}.pid"),
+        }
+        ini = write_ini(tmp_path / f"{name}.ini", "cascade_worker", values)
+        proc = Proc("engine.cascade.worker", [str(ini)], tmp_path / f"{name}.log")
+        self.workers[name] = proc
+        return proc
+
+    def completed(self, name: str) -> int:
+        return self.query(
+            name, "select worker_last_tick from pgq_node.get_node_info(%s)", (QUEUE,)
+        )[0][0]
+
+    def top_tick(self, name: str) -> int:
+        return self.query(
+            name,
+            "select max(t.tick_id) from pgq.tick t join pgq.queue q on q.queue_id = t.tick_queue"
+            " where q.queue_name = %s",
+            (QUEUE,),
+        )[0][0]
+
+    def wait_caught_up(self, names: list[str], root: str, timeout: float = 90) -> None:
+        # a tick now holds everything committed so far (the ticker may not have ticked yet)
+        self.query(
+            root,
+            "select pgq.ticker(queue_name) from pgq.queue"
+            " where queue_name = %s and not queue_external_ticker",
+            (QUEUE,),
+        )
+        top = self.top_tick(root)
+
+        def done() -> bool:
+            for proc in self.workers.values():
+                assert proc.alive(), proc.text()[-3000:]
+            return all(self.completed(n) >= top for n in names)
+
+        wait_for(done, timeout=timeout, what=f"{names} reaching tick {top} of {root}")
+
+    def register_consumer(self, name: str, consumer: str = "c") -> None:
+        self.query(name, "select pgq.register_consumer(%s, %s)", (QUEUE, consumer))
+
+    def consume(self, name: str, consumer: str = "c") -> list[str]:
+        """Every 'e' event the plain consumer gets, batch by batch, in order."""
+        out: list[str] = []
+        conn = psycopg2.connect(self.location(name))
+        try:
+            with conn.cursor() as cur:
+                while True:
+                    cur.execute("select pgq.next_batch(%s, %s)", (QUEUE, consumer))
+                    batch = cur.fetchone()[0]
+                    if batch is None:
+                        conn.commit()
+                        return out
+                    cur.execute(
+                        "select ev_data from pgq.get_batch_events(%s) where ev_type = 'e'"
+                        " order by ev_id",
+                        (batch,),
+                    )
+                    out += [r[0] for r in cur.fetchall()]
+                    cur.execute("select pgq.finish_batch(%s)", (batch,))
+                    conn.commit()
+        finally:
+            conn.close()
+
+    def insert(self, name: str, datas: list[str]) -> None:
+        self.query(
+            name,
+            "select pgq.insert_event(%s, 'e', d) from unnest(%s::text[]) d",
+            (QUEUE, datas),
+        )
+
+
+class Ticker(threading.Thread):
+    """Ticks every node's queue where it has its own ticker, every 0.1 s (dead nodes skipped)."""
+
+    def __init__(self, cascade: Cascade) -> None:
+        super().__init__(daemon=True)
+        self.cascade = cascade
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        conns: dict[str, psycopg2.extensions.connection] = {}
+        while not self.stopped.wait(0.1):
+            for name in list(self.cascade.clusters):
+                try:
+                    conn = conns.get(name)
+                    if conn is None or conn.closed:
+                        conn = psycopg2.connect(self.cascade.location(name), connect_timeout=2)
+                        conn.autocommit = True
+                        conns[name] = conn
+                    with conn.cursor() as cur:
+                        cur.execute(
+                            "select pgq.ticker(queue_name) from pgq.queue"
+                            " where queue_name = %s and not queue_external_ticker",
+                            (QUEUE,),
+                        )
+                except psycopg2.Error:
+                    conn = conns.pop(name, None)
+                    if conn is not None:
+                        conn.close()
+        for conn in conns.values():
+            conn.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(10)
+
+
+class Producer(threading.Thread):
+    """Inserts numbered events one transaction each into whichever node is the root."""
+
+    def __init__(self, cascade: Cascade, start: int = 1) -> None:
+        super().__init__(daemon=True)
+        self.cascade = cascade
+        self.next = start
+        self.committed: list[str] = []
+        self.unsure: list[str] = []  # the connection broke: committed or not
+        self.refused = 0
+        self.stopped = threading.Event()
+
+    def _root(self) -> str | None:
+        for name in self.cascade.clusters:
+            try:
+                rows = self.cascade.query(
+                    name,
+                    "select 1 from pgq.queue q join pgq_node.node_info n using (queue_name)"
+                    " where q.queue_name = %s and n.node_type = 'root'"
+                    " and not q.queue_disable_insert",
+                    (QUEUE,),
+                )
+            except psycopg2.Error:
+                continue
+            if rows:
+                return name
+        return None
+
+    def run(self) -> None:
+        conn = None
+        while not self.stopped.is_set():
+            data = str(self.next)
+            try:
+                if conn is None:
+                    root = self._root()
+                    if root is None:
+                        time.sleep(0.02)
+                        continue
+                    conn = self.cascade.conn(root)
+                with conn.cursor() as cur:
+                    cur.execute("select pgq.insert_event(%s, 'e', %s)", (QUEUE, data))
+                self.committed.append(data)
+                self.next += 1
+                time.sleep(0.002)
+            except psycopg2.OperationalError:
+                self.unsure.append(data)
+                self.next += 1
+                conn = None
+            except psycopg2.Error:
+                self.refused += 1  # inserts disabled: the root moved
+                conn.close()
+                conn = None
+        if conn is not None:
+            conn.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(10)
+
 
 @pytest.fixture
 def make_cascade(cluster_factory: Callable[..., Cluster]) -> Iterator[Callable[..., Cascade]]:
@@ -104,6 +285,29 @@ def build_tree(cascade: Cascade, layout: dict[str, tuple[str, str | None]]) -> N
             admin.create_branch(name, cascade.location(provider), cascade.location(name))
         else:
             admin.create_leaf(name, cascade.location(provider), cascade.location(name))
+        if kind != "leaf":  # every pgq.ticker() call ticks: the tests decide when
+            for key, value in (("ticker_max_lag", "0"), ("ticker_idle_period", "0")):
+                cascade.query(name, "select pgq.set_queue_config(%s, %s, %s)", (QUEUE, key, value))
+
+
+@pytest.fixture
+def running(make_cascade, tmp_path):
+    """A started cascade: build(layout) creates it, starts a worker per node and a ticker."""
+    tickers: list[Ticker] = []
+
+    def build(layout: dict[str, tuple[str, str | None]]) -> Cascade:
+        c = make_cascade(*layout)
+        build_tree(c, layout)
+        for name in layout:
+            c.start_worker(name, tmp_path)
+        ticker = Ticker(c)
+        ticker.start()
+        tickers.append(ticker)
+        return c
+
+    yield build
+    for ticker in tickers:
+        ticker.stop()
 
 
 # -- creating nodes ---------------------------------------------------------------------------
@@ -285,3 +489,247 @@ def test_refusals_name_the_node(make_cascade):
         c.admin("r").change_provider("b", "r")
     with pytest.raises(CascadeError, match='node "b" is down'):
         c.admin("r").switchover("b")
+
+
+# -- with workers --------------------------------------------------------------------------------
+THREE = {"r": ("root", None), "b1": ("branch", "r"), "b2": ("branch", "r")}
+
+
+def test_pause_and_resume_wait_for_the_worker(running):
+    c = running(THREE)
+    c.insert("r", ["1", "2"])
+    c.wait_caught_up(["b1", "b2"], "r")
+    admin = c.admin("r")
+    admin.pause("b1")
+    assert c.query("b1", "select paused, uptodate from pgq_node.local_state") == [(True, True)]
+    assert any('b1: consumer "b1" paused, waiting for it to confirm' in ln for ln in c.lines)
+    before = c.completed("b1")
+    c.insert("r", ["3"])
+    c.wait_caught_up(["b2"], "r")
+    time.sleep(0.5)
+    assert c.completed("b1") == before
+    status = {n.name: n for n in admin.status()}
+    assert status["b1"].paused and not status["b2"].paused
+    admin.resume("b1")
+    assert c.query("b1", "select paused, uptodate from pgq_node.local_state") == [(False, True)]
+    c.wait_caught_up(["b1"], "r")
+    # again: already resumed, nothing to wait for
+    c.lines.clear()
+    admin.resume("b1")
+    assert c.lines == ['b1: consumer "b1" is resumed']
+
+
+def test_wait_root_provider_and_sync(running):
+    c = running(THREE)
+    c.insert("r", [str(i) for i in range(50)])
+    c.admin("b1").wait_root(timeout=60)
+    assert c.completed("b1") >= c.top_tick("r") - 100  # it had the root's tick when asked
+    c.admin("b2").wait_provider(timeout=60)
+    c.admin("r").wait_sync(timeout=60)
+    top = c.top_tick("r")
+    assert c.completed("b1") >= top - 50 and c.completed("b2") >= top - 50
+
+
+def _assert_each_once(c: Cascade, nodes: list[str], expected: list[str]) -> None:
+    for name in nodes:
+        got = c.consume(name)
+        assert len(got) == len(set(got)), f"{name}: duplicates"
+        assert sorted(got, key=int) == sorted(expected, key=int), f"{name}: events differ"
+
+
+def test_switchover_and_back_under_load(running):
+    c = running(THREE)
+    for name in THREE:
+        c.register_consumer(name)
+    producer = Producer(c)
+    producer.start()
+    time.sleep(0.5)
+    admin = c.admin("b1")
+    admin.switchover("b1")
+    info = "select node_type, provider_node from pgq_node.get_node_info(%s)"
+    assert c.query("b1", info, (QUEUE,))[0][0] == "root"
+    assert c.query("r", info, (QUEUE,)) == [("branch", "b1")]
+    time.sleep(0.5)
+    c.admin("r").switchover("r")
+    assert c.query("r", info, (QUEUE,))[0][0] == "root"
+    assert c.query("b1", info, (QUEUE,)) == [("branch", "r")]
+    time.sleep(0.5)
+    producer.stop()
+    assert not producer.unsure
+    assert producer.refused > 0 and len(producer.committed) > 100
+    c.query("r", "select pgq.ticker(%s)", (QUEUE,))
+    c.wait_caught_up(["b1", "b2"], "r")
+    _assert_each_once(c, list(THREE), producer.committed)
+    tree = [(n.name, n.node_type, n.depth) for n in c.admin("r").status()]
+    assert tree == [("r", "root", 0), ("b1", "branch", 1), ("b2", "branch", 1)]
+    # run again: nothing left to do
+    c.admin("r").switchover("r")
+
+
+def test_change_provider_under_load(running):
+    c = running(THREE)
+    c.register_consumer("b2")
+    producer = Producer(c)
+    producer.start()
+    time.sleep(0.5)
+    c.admin("r").change_provider("b2", "b1")
+    assert c.query("b2", "select provider_node from pgq_node.local_state") == [("b1",)]
+    assert c.query("r", "select subscriber_node from pgq_node.subscriber_info") == [("b1",)]
+    assert c.query("b1", "select subscriber_node from pgq_node.subscriber_info") == [("b2",)]
+    time.sleep(0.5)
+    producer.stop()
+    c.wait_caught_up(["b1", "b2"], "r")
+    _assert_each_once(c, ["b2"], producer.committed)
+    assert [(n.name, n.depth) for n in c.admin("b2").status()] == [
+        ("r", 0),
+        ("b1", 1),
+        ("b2", 2),
+    ]
+    with pytest.raises(
+        CascadeError, match='node "b2" reads from node "b1": that would make a loop'
+    ):
+        c.admin("r").change_provider("b1", "b2")
+
+
+def test_failover_and_resurrect(running, tmp_path):
+    c = running(THREE)
+    for name in ("b1", "b2"):
+        c.register_consumer(name)
+    c.insert("r", [str(i) for i in range(1, 101)])
+    c.wait_caught_up(["b1", "b2"], "r")
+    admin = c.admin("b1")
+    admin.pause("b1")
+    c.insert("r", [str(i) for i in range(101, 201)])
+    c.wait_caught_up(["b2"], "r")  # b2 is ahead of b1
+    admin.pause("b2")
+    c.insert("r", [str(i) for i in range(201, 251)])  # nobody gets these
+    c.query("r", "select pgq.ticker(%s)", (QUEUE,))
+    c.query("r", "checkpoint")  # the throwaway clusters commit asynchronously
+    c.clusters["r"].kill()
+    c.lines.clear()
+    admin.failover("b1")
+    info = "select node_type, provider_node from pgq_node.get_node_info(%s)"
+    assert c.query("b1", info, (QUEUE,))[0][0] == "root"
+    assert c.query("b2", info, (QUEUE,)) == [("branch", "b1")]
+    assert any("reading from it first" in ln for ln in c.lines)
+    assert {n.name: n.dead for n in c.admin("b2").status()}["r"] is True
+    c.insert("b1", [str(i) for i in range(251, 301)])
+    c.query("b1", "select pgq.ticker(%s)", (QUEUE,))
+    c.wait_caught_up(["b2"], "b1")
+    survived = [str(i) for i in range(1, 201)] + [str(i) for i in range(251, 301)]
+    _assert_each_once(c, ["b1", "b2"], survived)
+    # the old root comes back: the events nobody got are dumped, it becomes a branch
+    c.clusters["r"].start()
+    dump = admin.resurrect("r", str(tmp_path / "lost.json"))
+    lost = [e["ev_data"] for e in json.loads(Path(dump).read_text()) if e["ev_type"] == "e"]
+    assert sorted(lost, key=int) == [str(i) for i in range(201, 251)]
+    assert c.query("r", info, (QUEUE,)) == [("branch", "b1")]
+    assert c.query("r", "select paused from pgq_node.local_state") == [(True,)]
+    admin.resume("r")
+    c.wait_caught_up(["r", "b2"], "b1")
+    assert not {n.name: n.dead for n in admin.status()}["r"]
+
+
+def test_drop_and_rename_with_workers(running):
+    c = running({"r": ("root", None), "b": ("branch", "r"), "l": ("leaf", "b")})
+    c.insert("r", ["1"])
+    c.wait_caught_up(["b", "l"], "r")
+    c.admin("r").rename_node("b", "mid")
+    for name in ("r", "b", "l"):
+        names = [r[0] for r in c.query(name, "select node_name from pgq_node.node_location")]
+        assert sorted(names) == ["l", "mid", "r"], name
+    assert c.query("b", "select node_name from pgq_node.node_info") == [("mid",)]
+    assert c.query("l", "select provider_node from pgq_node.local_state") == [("mid",)]
+    c.insert("r", ["2"])
+    c.query("r", "select pgq.ticker(%s)", (QUEUE,))
+    c.wait_caught_up(["b", "l"], "r")
+    assert [(n.name, n.depth) for n in c.admin("r").status()] == [("r", 0), ("mid", 1), ("l", 2)]
+    # finishing an already finished rename changes nothing
+    c.admin("r").rename_node("b", "mid")
+    c.admin("r").drop_node("l")
+    assert [n.name for n in c.admin("r").status()] == ["r", "mid"]
+
+
+# -- interrupted actions are finished by running them again ----------------------------------
+def _api(c: Cascade, node: str, function: str, *args: object) -> None:
+    marks = ", ".join(["%s"] * (len(args) + 1))
+    [(code, note)] = c.query(
+        node, f"select ret_code, ret_note from {function}({marks})", (QUEUE, *args)
+    )
+    assert code < 300, note
+
+
+def test_switchover_interrupted_is_finished_by_running_it_again(running):
+    c = running(THREE)
+    info = "select node_type, provider_node from pgq_node.get_node_info(%s)"
+    c.insert("r", ["1"])
+    c.wait_caught_up(["b1", "b2"], "r")
+    # a run stopped after the old root's last tick
+    _api(c, "r", "pgq_node.set_consumer_paused", "r", True)
+    _api(c, "r", "pgq_node.demote_root", 1, "b1")
+    _api(c, "r", "pgq_node.demote_root", 2, "b1")
+    c.admin("b1").switchover("b1")
+    assert c.query("b1", info, (QUEUE,))[0][0] == "root"
+    assert c.query("r", info, (QUEUE,)) == [("branch", "b1")]
+    assert c.query("r", "select paused from pgq_node.local_state") == [(False,)]
+    c.wait_caught_up(["r", "b2"], "b1")
+    # a run back to r stopped after promoting r: two roots
+    _api(c, "b1", "pgq_node.set_consumer_paused", "b1", True)
+    _api(c, "b1", "pgq_node.demote_root", 1, "r")
+    _api(c, "b1", "pgq_node.demote_root", 2, "r")
+    c.wait_caught_up(["r"], "b1")
+    _api(c, "r", "pgq_node.set_consumer_paused", "r", True)
+    _api(c, "r", "pgq_node.promote_branch")
+    c.admin("r").switchover("r")
+    assert c.query("r", info, (QUEUE,))[0][0] == "root"
+    assert c.query("b1", info, (QUEUE,)) == [("branch", "r")]
+    # r no longer reads from b1; b2 stayed with r all along
+    assert c.query("b1", "select count(*) from pgq_node.subscriber_info") == [(0,)]
+    subs = "select subscriber_node from pgq_node.subscriber_info order by 1"
+    assert c.query("r", subs) == [("b1",), ("b2",)]
+    assert c.query("r", "select paused from pgq_node.local_state") == [(False,)]
+    c.insert("r", ["2"])
+    c.query("r", "select pgq.ticker(%s)", (QUEUE,))
+    c.wait_caught_up(["b1", "b2"], "r")
+
+
+def test_change_provider_interrupted_is_finished_by_running_it_again(running):
+    c = running(THREE)
+    c.insert("r", ["1"])
+    c.wait_caught_up(["b1", "b2"], "r")
+    c.admin("r").pause("b2")
+    tick = c.completed("b2")
+    wait_for(lambda: c.top_tick("b1") >= tick, timeout=60, what=f"b1 having tick {tick}")
+    # a run stopped after switching the provider, before resuming and unsubscribing
+    c.query(
+        "b1",
+        "select * from pgq_node.register_location(%s, 'b2', %s, false)",
+        (QUEUE, c.location("b2")),
+    )
+    _api(c, "b1", "pgq_node.register_subscriber", "b2", "b2", tick)
+    _api(c, "b2", "pgq_node.change_consumer_provider", "b2", "b1")
+    c.admin("r").change_provider("b2", "b1")
+    assert c.query("b2", "select provider_node, paused from pgq_node.local_state") == [
+        ("b1", False)
+    ]
+    assert c.query("r", "select subscriber_node from pgq_node.subscriber_info") == [("b1",)]
+    c.insert("r", ["2"])
+    c.query("r", "select pgq.ticker(%s)", (QUEUE,))
+    c.wait_caught_up(["b1", "b2"], "r")
+
+
+# -- how other members are reached (no database needed) --------------------------------------
+def test_member_conninfo_carries_credentials_only_to_the_same_server_and_user():
+    from engine.db import ConnInfo
+
+    here = ConnInfo.parse("host=h1 port=5432 user=u dbname=a password=secret sslmode=require")
+    admin = CascadeAdmin(here, QUEUE, remote_extra=ConnInfo.parse("application_name=x"))
+    same = admin._member_conninfo("host=h1 port=5432 user=u dbname=b")
+    assert same.get("password") == "secret" and same.get("dbname") == "b"
+    assert same.get("sslmode") == "require" and same.get("application_name") == "x"
+    assert same.get("connect_timeout") == "3"
+    other = admin._member_conninfo("host=h2 port=5432 user=u dbname=b")
+    assert "password" not in other
+    assert "secret" not in repr(same)
+    with pytest.raises(CascadeError, match="bad node location"):
+        admin._member_conninfo("host='unterminated")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import sys
 import threading
@@ -55,11 +56,14 @@ class RecordingWorker(CascadedWorker):
 class Node:
     """One node of the cascade: a cluster's postgres database."""
 
-    def __init__(self, cluster: Cluster, name: str) -> None:
+    def __init__(self, cluster: Cluster, name: str, queue: str = Q) -> None:
         self.cluster = cluster
         self.name = name
+        self.queue = queue
         self.db = Database(cluster, "postgres")
         self.worker = f"{name}_worker"
+        self.provider: Node | None = None
+        self.node_type = ""
 
     @property
     def location(self) -> str:
@@ -72,29 +76,31 @@ class Node:
         return row
 
     def state(self) -> dict:
-        return self.api("select * from pgq_node.get_consumer_state(%s, %s)", (Q, self.worker))
+        return self.api(
+            "select * from pgq_node.get_consumer_state(%s, %s)", (self.queue, self.worker)
+        )
 
     def info(self) -> dict:
-        return self.api("select * from pgq_node.get_node_info(%s)", (Q,))
+        return self.api("select * from pgq_node.get_node_info(%s)", (self.queue,))
 
     def completed(self) -> int:
         return self.state()["completed_tick"]
 
     def last_tick(self) -> int:
-        return self.db.scalar("select last_tick_id from pgq.get_queue_info(%s)", (Q,))
+        return self.db.scalar("select last_tick_id from pgq.get_queue_info(%s)", (self.queue,))
 
     def locations(self) -> dict[str, tuple[str, bool]]:
-        rows = self.db.execute("select * from pgq_node.get_queue_locations(%s)", (Q,))
+        rows = self.db.execute("select * from pgq_node.get_queue_locations(%s)", (self.queue,))
         return {r[0]: (r[1], r[2]) for r in rows}
 
 
-def new_node(cluster_factory: Callable[..., Cluster], name: str) -> Node:
+def new_node(cluster_factory: Callable[..., Cluster], name: str, queue: str = Q) -> Node:
     if ORIGINAL:
-        node = Node(cluster_factory(install_modules=False), name)
+        node = Node(cluster_factory(install_modules=False), name, queue)
         node.db.execute("create extension pgq")
         node.db.execute("create extension pgq_node")
     else:
-        node = Node(cluster_factory(), name)
+        node = Node(cluster_factory(), name, queue)
         conn = psycopg2.connect(node.db.dsn)
         try:
             install(conn, ["pgq_node"])
@@ -104,47 +110,51 @@ def new_node(cluster_factory: Callable[..., Cluster], name: str) -> Node:
 
 
 def create_root(node: Node) -> None:
+    node.node_type = "root"
     node.api(
         "select * from pgq_node.register_location(%s, %s, %s, false)",
-        (Q, node.name, node.location),
+        (node.queue, node.name, node.location),
     )
     node.api(
         "select * from pgq_node.create_node(%s, 'root', %s, %s, null, null, null)",
-        (Q, node.name, node.worker),
+        (node.queue, node.name, node.worker),
     )
     # every pgq.ticker() call ticks: the tests decide when
     for key, value in (("ticker_max_lag", "0"), ("ticker_idle_period", "0")):
-        node.db.execute("select pgq.set_queue_config(%s, %s, %s)", (Q, key, value))
+        node.db.execute("select pgq.set_queue_config(%s, %s, %s)", (node.queue, key, value))
 
 
 def create_subscriber(
     node: Node, provider: Node, root: Node, node_type: str = "branch", combined: str | None = None
 ) -> None:
     """What create-branch / create-leaf do: members everywhere, subscriber, create_node."""
+    node.provider = provider
+    node.node_type = node_type
     reg = "select * from pgq_node.register_location(%s, %s, %s, %s)"
-    root.api(reg, (Q, node.name, node.location, False))
+    root.api(reg, (node.queue, node.name, node.location, False))
     if provider is not root:
-        provider.api(reg, (Q, node.name, node.location, False))
+        provider.api(reg, (node.queue, node.name, node.location, False))
     gwm = provider.api(
-        "select * from pgq_node.register_subscriber(%s, %s, %s, null)", (Q, node.name, node.worker)
+        "select * from pgq_node.register_subscriber(%s, %s, %s, null)",
+        (node.queue, node.name, node.worker),
     )["global_watermark"]
-    node.api(reg, (Q, node.name, node.location, False))
+    node.api(reg, (node.queue, node.name, node.location, False))
     for name, (loc, dead) in root.locations().items():
-        node.api(reg, (Q, name, loc, dead))
+        node.api(reg, (node.queue, name, loc, dead))
     node.api(
         "select * from pgq_node.create_node(%s, %s, %s, %s, %s, %s, %s)",
-        (Q, node_type, node.name, node.worker, provider.name, gwm, combined),
+        (node.queue, node_type, node.name, node.worker, provider.name, gwm, combined),
     )
 
 
 def tick(node: Node) -> int:
-    return node.db.scalar("select pgq.ticker(%s)", (Q,))
+    return node.db.scalar("select pgq.ticker(%s)", (node.queue,))
 
 
 def insert_events(node: Node, datas: list[str], ev_type: str = "t") -> None:
     node.db.execute(
         "select pgq.insert_event(%s, %s, d, 'x1', null, 'x3', null) from unnest(%s::text[]) d",
-        (Q, ev_type, datas),
+        (node.queue, ev_type, datas),
     )
 
 
@@ -160,7 +170,7 @@ def start_worker(
     values: dict[str, Any] = {
         "job_name": node.worker,
         "db": node.db.dsn,
-        "queue_name": Q,
+        "queue_name": node.queue,
         "loop_delay": 0.1,
         "exception_sleep": 0.3,
         "local_wm_publish_period": 0.5,
@@ -174,7 +184,9 @@ def start_worker(
 
 
 def queue_events(node: Node) -> list[tuple]:
-    pfx = node.db.scalar("select queue_data_pfx from pgq.queue where queue_name = %s", (Q,))
+    pfx = node.db.scalar(
+        "select queue_data_pfx from pgq.queue where queue_name = %s", (node.queue,)
+    )
     return node.db.execute(
         sql.SQL(
             "select ev_id, ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4"
@@ -188,7 +200,7 @@ def queue_ticks(node: Node, after: int) -> list[tuple]:
         "select t.tick_id, t.tick_time, t.tick_event_seq from pgq.tick t"
         " join pgq.queue q on q.queue_id = t.tick_queue"
         " where q.queue_name = %s and t.tick_id > %s order by 1",
-        (Q, after),
+        (node.queue, after),
     )
 
 
@@ -198,7 +210,7 @@ def read_all(node: Node, consumer: str) -> list[tuple]:
     conn = node.db.connect(autocommit=False)
     with conn.cursor() as cur:
         while True:
-            cur.execute("select pgq.next_batch(%s, %s)", (Q, consumer))
+            cur.execute("select pgq.next_batch(%s, %s)", (node.queue, consumer))
             batch = cur.fetchone()[0]
             if batch is None:
                 conn.commit()
@@ -209,6 +221,20 @@ def read_all(node: Node, consumer: str) -> list[tuple]:
             conn.commit()
 
 
+def caught_up(node: Node, top: int) -> bool:
+    """The node applied everything up to tick top: data, its tick, the provider's batch."""
+    if node.completed() < top:
+        return False
+    if node.node_type == "branch" and node.last_tick() < top:
+        return False
+    assert node.provider is not None
+    last, open_batch = node.provider.db.execute(
+        "select last_tick, current_batch from pgq.get_consumer_info(%s, %s)",
+        (node.queue, node.worker),
+    )[0]
+    return last >= top and open_batch is None
+
+
 def wait_caught_up(
     nodes: list[Node], root: Node, timeout: float = 60, procs: Sequence[Proc] = ()
 ) -> int:
@@ -217,7 +243,7 @@ def wait_caught_up(
     def done() -> bool:
         for p in procs:
             assert p.alive(), p.text()[-3000:]
-        return all(n.completed() >= top for n in nodes)
+        return all(caught_up(n, top) for n in nodes)
 
     wait_for(done, timeout=timeout, what=f"nodes reaching tick {top}")
     return top
@@ -440,6 +466,7 @@ def test_kill9_at_random_points_loses_and_doubles_nothing(chain, tmp_path):
     producer.start()
     kills = 0
     runs = 0
+    points: Counter[str] = Counter()
     deadline = time.monotonic() + 240
     try:
         while kills < KILLS and time.monotonic() < deadline:
@@ -460,12 +487,15 @@ def test_kill9_at_random_points_loses_and_doubles_nothing(chain, tmp_path):
                 rc = -9
             assert rc == -signal.SIGKILL, p.text()[-3000:]
             assert "SIGKILL at" in p.text(), p.text()[-3000:]
+            points.update(re.findall(r"SIGKILL at (\w+)", p.text()))
             kills += 1
     finally:
         producer.stopping.set()
         producer.join(10)
     assert producer.error is None, producer.error
     assert kills >= KILLS
+    # the dangerous places were hit: after the target's commit, before the tick / finish
+    assert len(points) >= 4, points
     tick(root)
     final = start_worker(branch, tmp_path, tag=".final")
     wait_caught_up([branch], root, timeout=120, procs=[final])
@@ -482,6 +512,93 @@ def test_kill9_at_random_points_loses_and_doubles_nothing(chain, tmp_path):
     assert queue_ticks(branch, wm) == queue_ticks(root, wm)
     got = [d for _, d in read_all(branch, "c1") if d and d.startswith("p")]
     assert Counter(got) == Counter(f"p{i}" for i in range(producer.sent))
+
+
+@pytest.mark.parametrize(
+    "point", ["after_copy", "after_process", "after_dst_commit", "after_tick", "after_finish"]
+)
+def test_kill9_at_each_point_of_a_batch(cluster_factory, tmp_path, point):
+    root = new_node(cluster_factory, "root")
+    branch = new_node(cluster_factory, "branch")
+    create_root(root)
+    create_subscriber(branch, root, root)
+    insert_events(root, [f"k{i}" for i in range(50)])
+    tick(root)
+    env = {"QADMIN_TEST_KILL_AT": point}
+    dying = start_worker(branch, tmp_path, env=env, tag=".dying")
+    assert dying.wait(timeout=60) == -signal.SIGKILL, dying.text()
+    assert f"SIGKILL at {point}" in dying.text()
+    worker = start_worker(branch, tmp_path)
+    wait_caught_up([branch], root, procs=[worker])
+    assert queue_events(branch) == queue_events(root)
+    assert queue_ticks(branch, 1)[-1] == queue_ticks(root, 1)[-1]
+    if point == "after_dst_commit":
+        assert "creating the missing local tick" in worker.text()
+    if point in ("after_dst_commit", "after_tick"):
+        assert "was applied already" in worker.text()
+
+
+def test_provider_change_moves_the_worker(chain, tmp_path):
+    """change-provider in SQL: the leaf's worker reconnects to its new provider, the root."""
+    root, branch, leaf = chain
+    procs = [
+        start_worker(branch, tmp_path),
+        start_worker(leaf, tmp_path, module="tests.db.test_cascade_worker"),
+    ]
+    insert_events(root, ["a1"])
+    tick(root)
+    wait_caught_up([branch, leaf], root, procs=procs)
+    leaf.api("select * from pgq_node.set_consumer_paused(%s, %s, true)", (Q, leaf.worker))
+    wait_for(lambda: leaf.state()["uptodate"], timeout=30, what="the leaf's worker paused")
+    pos = leaf.completed()
+    root.api(
+        "select * from pgq_node.register_subscriber(%s, %s, %s, %s)",
+        (Q, leaf.name, leaf.worker, pos),
+    )
+    leaf.api(
+        "select * from pgq_node.change_consumer_provider(%s, %s, %s)", (Q, leaf.worker, root.name)
+    )
+    leaf.api("select * from pgq_node.set_consumer_paused(%s, %s, false)", (Q, leaf.worker))
+    branch.api("select * from pgq_node.unregister_subscriber(%s, %s)", (Q, leaf.name))
+    leaf.provider = root
+    insert_events(root, ["b1", "b2"])
+    tick(root)
+    wait_caught_up([leaf], root, procs=procs)
+    assert leaf.state()["provider_node"] == "root"
+    seen = [r[0] for r in leaf.db.execute("select ev_data from seen where ev_type = 't'")]
+    assert Counter(seen) == Counter(["a1", "b1", "b2"])
+    assert "provider of cq is now root" in procs[1].text()
+
+
+def test_merge_leaf_copies_into_its_combined_root(cluster_factory, tmp_path):
+    """A part queue's leaf whose combined queue is root on its node: filtered copy + tick-id."""
+    part_root = new_node(cluster_factory, "p_root", queue="part")
+    merge = new_node(cluster_factory, "m_part", queue="part")
+    comb = Node(merge.cluster, "m_comb", queue="comb")
+    create_root(part_root)
+    create_root(comb)
+    create_subscriber(merge, part_root, part_root, "leaf", combined="comb")
+    assert merge.info()["combined_type"] == "root"
+    worker = start_worker(merge, tmp_path)
+    datas = [f"m{i}" for i in range(300)]
+    insert_events(part_root, datas[:100])
+    tick(part_root)
+    insert_events(part_root, datas[100:])
+    tick(part_root)
+    top = wait_caught_up([merge], part_root, procs=[worker])
+    rows = queue_events(comb)
+    copied = [r for r in rows if r[2] == "t"]
+    assert Counter(r[3] for r in copied) == Counter(datas)
+    # with the combined queue's own ids, extras kept; no cascade event of the part queue
+    part_ids = {r[0]: r[3] for r in queue_events(part_root) if r[2] == "t"}
+    assert {r[3] for r in copied} == set(part_ids.values())
+    assert all(r[4] == "x1" and r[6] == "x3" for r in copied)
+    assert not [r for r in rows if r[2] == "pgq.location-info" and r[4] == "part"]
+    ticks = [(int(r[3]), r[4]) for r in rows if r[2] == "pgq.tick-id"]
+    assert ticks and all(q == "part" for _, q in ticks)
+    assert max(t for t, _ in ticks) == top
+    # the part queue's cascade events are still applied on the merge node
+    assert "m_part" in merge.locations() and "p_root" in merge.locations()
 
 
 def test_slow_path_subclass_on_a_branch(cluster_factory, tmp_path):

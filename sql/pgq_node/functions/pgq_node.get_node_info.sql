@@ -1,3 +1,16 @@
+-- Installs older than 3.1 have a get_node_info() without node_attrs and
+-- target_for; a result type cannot be replaced, so that one goes first.
+do $drop_old$
+begin
+    if exists (select 1 from pg_catalog.pg_proc p
+                where p.oid = to_regprocedure('pgq_node.get_node_info(text)')
+                  and pg_catalog.pg_get_function_result(p.oid) not like '%target_for text[]%')
+    then
+        drop function pgq_node.get_node_info(text);
+    end if;
+end;
+$drop_old$;
+
 create or replace function pgq_node.get_node_info(
     in i_queue_name text,
     out ret_code int4,
@@ -70,10 +83,15 @@ begin
     end if;
 
     if node_type in ('root', 'branch') then
-        select min(c.last_tick) filter (where c.consumer_name <> '.global_watermark'),
-               min(c.last_tick) filter (where c.consumer_name = '.global_watermark')
+        -- positions straight from the subscriptions: get_consumer_info() would
+        -- also compute lags and pending events, for nothing
+        select min(s.sub_last_tick) filter (where c.co_name <> '.global_watermark'),
+               min(s.sub_last_tick) filter (where c.co_name = '.global_watermark')
           into local_watermark, global_watermark
-          from pgq.get_consumer_info(i_queue_name) c;
+          from pgq.subscription s
+          join pgq.consumer c on c.co_id = s.sub_consumer
+          join pgq.queue q on q.queue_id = s.sub_queue
+         where q.queue_name = i_queue_name;
         if local_watermark is null then
             select max(t.tick_id) into local_watermark
               from pgq.tick t
