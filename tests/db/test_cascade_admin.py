@@ -522,12 +522,24 @@ def test_pause_and_resume_wait_for_the_worker(running):
 def test_wait_root_provider_and_sync(running):
     c = running(THREE)
     c.insert("r", [str(i) for i in range(50)])
-    c.admin("b1").wait_root(timeout=60)
-    assert c.completed("b1") >= c.top_tick("r") - 100  # it had the root's tick when asked
-    c.admin("b2").wait_provider(timeout=60)
-    c.admin("r").wait_sync(timeout=60)
+    c.query("r", "select pgq.ticker(%s)", (QUEUE,))
     top = c.top_tick("r")
-    assert c.completed("b1") >= top - 50 and c.completed("b2") >= top - 50
+    c.admin("b1").wait_root(timeout=60)
+    assert c.completed("b1") >= top  # it has the tick the root had when asked
+    c.admin("r").pause("b2")
+    c.insert("r", ["x"])
+    c.query("r", "select pgq.ticker(%s)", (QUEUE,))
+    top = c.top_tick("r")
+    with pytest.raises(CascadeError, match=r'node "b2": tick \d+: not done within 1 s'):
+        c.admin("b2").wait_provider(timeout=1)
+    c.admin("r").resume("b2")
+    c.admin("b2").wait_provider(timeout=60)
+    assert c.completed("b2") >= top
+    c.insert("r", ["y"])
+    c.query("r", "select pgq.ticker(%s)", (QUEUE,))
+    top = c.top_tick("r")
+    c.admin("r").wait_sync(timeout=60)
+    assert c.completed("b1") >= top and c.completed("b2") >= top
 
 
 def _assert_each_once(c: Cascade, nodes: list[str], expected: list[str]) -> None:
