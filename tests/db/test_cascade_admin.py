@@ -745,3 +745,34 @@ def test_member_conninfo_carries_credentials_only_to_the_same_server_and_user():
     assert "secret" not in repr(same)
     with pytest.raises(CascadeError, match="bad node location"):
         admin._member_conninfo("host='unterminated")
+
+
+def test_switchover_of_a_branch(running):
+    c = running({"r": ("root", None), "b1": ("branch", "r"), "b2": ("branch", "b1")})
+    c.register_consumer("b2")
+    c.insert("r", ["1"])
+    c.wait_caught_up(["b1", "b2"], "r")
+    c.admin("b2").switchover("b2")  # b2 takes the place of its provider b1
+    provider = "select provider_node from pgq_node.local_state"
+    assert c.query("b2", provider) == [("r",)]
+    assert c.query("b1", provider) == [("b2",)]
+    assert [(n.name, n.depth) for n in c.admin("r").status()] == [("r", 0), ("b2", 1), ("b1", 2)]
+    c.insert("r", ["2"])
+    c.wait_caught_up(["b1", "b2"], "r")
+    assert c.consume("b2") == ["1", "2"]
+
+
+def test_takeover_of_a_dead_branch(running):
+    c = running(
+        {"r": ("root", None), "b2": ("branch", "r"), "b1": ("branch", "r"), "l": ("leaf", "b1")}
+    )
+    c.insert("r", ["1"])
+    c.wait_caught_up(["b1", "b2", "l"], "r")
+    c.clusters["b1"].kill()
+    c.admin("r").takeover_dead_branch("b1", "b2")
+    assert c.query("l", "select provider_node from pgq_node.local_state") == [("b2",)]
+    assert c.query("r", "select dead from pgq_node.node_location where node_name = 'b1'") == [
+        (True,)
+    ]
+    c.insert("r", ["2"])
+    c.wait_caught_up(["b2", "l"], "r")
