@@ -365,6 +365,23 @@ def test_create_root_defaults_location_to_this_connection(make_cascade):
     assert "password" not in loc
 
 
+def test_create_root_installs_what_is_missing(cluster_factory):
+    cluster = cluster_factory(install_modules=False)
+    lines: list[str] = []
+    with CascadeAdmin(cluster.conn_info("postgres"), QUEUE, progress=lines.append) as admin:
+        admin.create_root("r")
+        assert admin.install_code() == []  # nothing left to install
+    assert any(ln.startswith("pgq: installed") for ln in lines)
+    assert any(ln.startswith("pgq_node: installed") for ln in lines)
+    conn = psycopg2.connect(cluster.dsn("postgres"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select node_type from pgq_node.node_info")
+            assert cur.fetchall() == [("root",)]
+    finally:
+        conn.close()
+
+
 def test_create_branch_needs_a_provider_that_is_a_node(make_cascade):
     c = make_cascade("r", "b")
     with pytest.raises(CascadeError, match="the provider has no node"):
