@@ -1305,8 +1305,8 @@ class CascadeAdmin:
         info = self._node_info(new)
         if info.node_type == "branch":
             self._set_paused(new, new_worker, True)
-            self._call(new, "pgq_node.promote_branch", [self.queue])
-            self._say(f"{new}: promoted to root")
+        # the old root subscribes before the promotion: a run interrupted after it
+        # still leaves the old root's position (a dead root's gravestone) on record
         if old not in self._subscribers(new):
             if last_tick is None:
                 last_tick = self._top_tick(old) if self._alive(old) else None
@@ -1319,6 +1319,9 @@ class CascadeAdmin:
                 new, "pgq_node.register_subscriber", [self.queue, old, old_worker, last_tick]
             )
             self._say(f'{new}: "{old}" subscribed at tick {last_tick}')
+        if info.node_type == "branch":
+            self._call(new, "pgq_node.promote_branch", [self.queue])
+            self._say(f"{new}: promoted to root")
         # the new root reads from nobody: off its provider's (and the old root's) list
         for above in dict.fromkeys(p for p in (provider, old) if p and p != new):
             if not self._alive(above):

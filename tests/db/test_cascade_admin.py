@@ -365,6 +365,23 @@ def test_create_root_defaults_location_to_this_connection(make_cascade):
     assert "password" not in loc
 
 
+def test_create_root_installs_what_is_missing(cluster_factory):
+    cluster = cluster_factory(install_modules=False)
+    lines: list[str] = []
+    with CascadeAdmin(cluster.conn_info("postgres"), QUEUE, progress=lines.append) as admin:
+        admin.create_root("r")
+        assert admin.install_code() == []  # nothing left to install
+    assert any(ln.startswith("pgq: installed") for ln in lines)
+    assert any(ln.startswith("pgq_node: installed") for ln in lines)
+    conn = psycopg2.connect(cluster.dsn("postgres"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select node_type from pgq_node.node_info")
+            assert cur.fetchall() == [("root",)]
+    finally:
+        conn.close()
+
+
 def test_create_branch_needs_a_provider_that_is_a_node(make_cascade):
     c = make_cascade("r", "b")
     with pytest.raises(CascadeError, match="the provider has no node"):
@@ -522,12 +539,24 @@ def test_pause_and_resume_wait_for_the_worker(running):
 def test_wait_root_provider_and_sync(running):
     c = running(THREE)
     c.insert("r", [str(i) for i in range(50)])
-    c.admin("b1").wait_root(timeout=60)
-    assert c.completed("b1") >= c.top_tick("r") - 100  # it had the root's tick when asked
-    c.admin("b2").wait_provider(timeout=60)
-    c.admin("r").wait_sync(timeout=60)
+    c.query("r", "select pgq.ticker(%s)", (QUEUE,))
     top = c.top_tick("r")
-    assert c.completed("b1") >= top - 50 and c.completed("b2") >= top - 50
+    c.admin("b1").wait_root(timeout=60)
+    assert c.completed("b1") >= top  # it has the tick the root had when asked
+    c.admin("r").pause("b2")
+    c.insert("r", ["x"])
+    c.query("r", "select pgq.ticker(%s)", (QUEUE,))
+    top = c.top_tick("r")
+    with pytest.raises(CascadeError, match=r'node "b2": tick \d+: not done within 1 s'):
+        c.admin("b2").wait_provider(timeout=1)
+    c.admin("r").resume("b2")
+    c.admin("b2").wait_provider(timeout=60)
+    assert c.completed("b2") >= top
+    c.insert("r", ["y"])
+    c.query("r", "select pgq.ticker(%s)", (QUEUE,))
+    top = c.top_tick("r")
+    c.admin("r").wait_sync(timeout=60)
+    assert c.completed("b1") >= top and c.completed("b2") >= top
 
 
 def _assert_each_once(c: Cascade, nodes: list[str], expected: list[str]) -> None:
@@ -733,3 +762,34 @@ def test_member_conninfo_carries_credentials_only_to_the_same_server_and_user():
     assert "secret" not in repr(same)
     with pytest.raises(CascadeError, match="bad node location"):
         admin._member_conninfo("host='unterminated")
+
+
+def test_switchover_of_a_branch(running):
+    c = running({"r": ("root", None), "b1": ("branch", "r"), "b2": ("branch", "b1")})
+    c.register_consumer("b2")
+    c.insert("r", ["1"])
+    c.wait_caught_up(["b1", "b2"], "r")
+    c.admin("b2").switchover("b2")  # b2 takes the place of its provider b1
+    provider = "select provider_node from pgq_node.local_state"
+    assert c.query("b2", provider) == [("r",)]
+    assert c.query("b1", provider) == [("b2",)]
+    assert [(n.name, n.depth) for n in c.admin("r").status()] == [("r", 0), ("b2", 1), ("b1", 2)]
+    c.insert("r", ["2"])
+    c.wait_caught_up(["b1", "b2"], "r")
+    assert c.consume("b2") == ["1", "2"]
+
+
+def test_takeover_of_a_dead_branch(running):
+    c = running(
+        {"r": ("root", None), "b2": ("branch", "r"), "b1": ("branch", "r"), "l": ("leaf", "b1")}
+    )
+    c.insert("r", ["1"])
+    c.wait_caught_up(["b1", "b2", "l"], "r")
+    c.clusters["b1"].kill()
+    c.admin("r").takeover_dead_branch("b1", "b2")
+    assert c.query("l", "select provider_node from pgq_node.local_state") == [("b2",)]
+    assert c.query("r", "select dead from pgq_node.node_location where node_name = 'b1'") == [
+        (True,)
+    ]
+    c.insert("r", ["2"])
+    c.wait_caught_up(["b2", "l"], "r")
