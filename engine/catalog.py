@@ -54,7 +54,7 @@ DATABASES_SQL = (
     "select datname from pg_catalog.pg_database where datallowconn and not datistemplate order by 1"
 )
 USERS_SQL = "select rolname from pg_catalog.pg_roles where rolcanlogin order by 1"
-NODES_SQL = "select distinct node_name from pgq_node.node_location order by 1"
+NODES_SQL = "select queue_name, node_name from pgq_node.node_location order by 1, 2"
 TICKS_PER_QUEUE = 10
 
 
@@ -147,7 +147,11 @@ def fetch_names(conn: psycopg2.extensions.connection) -> dict[str, Any]:
         out["users"] = [r[0] for r in cur.fetchall()]
         if "pgq_node" in modules:
             cur.execute(NODES_SQL)
-            out["nodes"] = [r[0] for r in cur.fetchall()]
+            members: dict[str, list[str]] = defaultdict(list)
+            for queue, node in cur.fetchall():
+                members[queue].append(node)
+            out["queue_nodes"] = members
+            out["nodes"] = sorted({n for names in members.values() for n in names})
     if not conn.autocommit:
         conn.rollback()
     out["tables"] = tables

@@ -67,6 +67,7 @@ __all__ = [
     "start_consumer",
     "start_from_ini",
     "start_ticker",
+    "start_worker",
     "status",
     "stop",
     "stopped_names",
@@ -76,7 +77,13 @@ STATE_DIR_ENV = "QADMIN_STATE_DIR"
 ALL = "ALL"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,62}$")
 _PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
-_MODULES = {"ticker": "engine.ticker", "consumer": "engine.consumer"}
+_MODULES = {
+    "ticker": "engine.ticker",
+    "consumer": "engine.consumer",
+    "worker": "engine.cascade.worker",
+}
+# the ini section a cascade worker's generated config has
+WORKER_SECTION = "cascade_worker"
 
 # how long START waits after a not-yet-up daemon recorded an error (does it exit?)
 _ERROR_GRACE = 1.5
@@ -96,7 +103,7 @@ class DaemonInfo:
     """One row of SHOW DAEMONS."""
 
     name: str
-    kind: str  # ticker | consumer
+    kind: str  # ticker | consumer | worker
     pid: int | None
     state: str  # running | stopped | dead
     uptime: float | None  # seconds, while running
@@ -425,6 +432,39 @@ class Supervisor:
             handler=handler,
         )
 
+    def start_worker(
+        self,
+        name: str,
+        queue: str,
+        worker: str,
+        options: Mapping[str, Any] | None = None,
+        *,
+        db: str,
+    ) -> DaemonInfo:
+        """Start the cascade worker of the node in db (python -m engine.cascade.worker).
+
+        worker is the node's worker name: the worker's job_name, whatever the
+        daemon is called; options are more ini keys (loop_delay ...).
+        """
+        notes = self._prepare(name)
+        values: dict[str, Any] = {"db": db, "queue_name": queue}
+        values.update(options or {})
+        values.update(self._own_files(name))
+        values["job_name"] = worker  # the consumer name it reads its provider with
+        ini = self._write_ini(name, WORKER_SECTION, values)
+        record = {
+            "name": name,
+            "kind": "worker",
+            "args": [str(ini)],
+            "config": str(ini),
+            "db": db,
+            "queue": queue,
+            "consumer": worker,
+            "cwd": os.getcwd(),
+            "notes": notes,
+        }
+        return self._spawn(name, record)
+
     def start_from_ini(
         self,
         path: str | os.PathLike[str],
@@ -572,6 +612,8 @@ class Supervisor:
             if meta.get("subconsumer"):
                 detail += f".{meta['subconsumer']}"
             detail += f" using {meta.get('handler')}"
+        elif kind == "worker":
+            detail = f"{meta.get('queue')}/{meta.get('consumer')} cascade worker"
         else:
             dbs = st.get("databases") if state == "running" else None
             if isinstance(dbs, dict) and dbs:
@@ -696,6 +738,19 @@ def start_consumer(
 ) -> DaemonInfo:
     """Start a consumer; see Supervisor.start_consumer."""
     return Supervisor(state_dir).start_consumer(name, queue, handler, options, db=db)
+
+
+def start_worker(
+    name: str,
+    queue: str,
+    worker: str,
+    options: Mapping[str, Any] | None = None,
+    *,
+    db: str,
+    state_dir: str | None = None,
+) -> DaemonInfo:
+    """Start a node's cascade worker; see Supervisor.start_worker."""
+    return Supervisor(state_dir).start_worker(name, queue, worker, options, db=db)
 
 
 def start_from_ini(

@@ -34,7 +34,8 @@ class Catalog:
     databases: tuple[str, ...] = ()
     users: tuple[str, ...] = ()
     hosts: tuple[str, ...] = ("localhost",)
-    nodes: tuple[str, ...] = ()
+    nodes: tuple[str, ...] = ()  # members of every cascaded queue
+    queue_nodes: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)  # queue -> members
     settings: tuple[str, ...] = ()
     daemons: tuple[str, ...] = ()
     stopped_daemons: tuple[str, ...] = ()  # of daemons: those that do not run
@@ -48,7 +49,7 @@ class Catalog:
     def build(cls, **kw) -> Catalog:  # type: ignore[no-untyped-def]
         """A catalog from plain dicts and lists (the fetched names, tests, benchmarks)."""
         maps: dict[str, Any] = {}
-        for name in ("consumers", "subconsumers", "batches", "ticks"):
+        for name in ("consumers", "subconsumers", "batches", "ticks", "queue_nodes"):
             maps[name] = MappingProxyType({k: tuple(v) for k, v in kw.pop(name, {}).items()})
         every = sorted({c for names in maps["consumers"].values() for c in names})
         kw.update({k: tuple(v) for k, v in kw.items() if isinstance(v, (list, tuple))})
@@ -77,6 +78,12 @@ class Catalog:
             return self.subconsumers.get((queue, consumer), ())
         subs = {n for (_, c), names in self.subconsumers.items() if c == consumer for n in names}
         return tuple(sorted(subs))
+
+    def nodes_of(self, queue: str | None) -> tuple[str, ...]:
+        """Members of one cascaded queue, or of every one when no queue is known."""
+        if queue is None:
+            return self.nodes
+        return self.queue_nodes.get(queue, ())
 
     def ticks_of(self, queue: str | None) -> tuple[str, ...]:
         if queue is None:

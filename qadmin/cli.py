@@ -36,6 +36,7 @@ General options:
   --on-error=stop|continue what a failing command does to the rest of a script
                            (default: stop, exit status 3)
   -Q, --queue=QUEUE        default queue
+  -v, --set=NAME=VALUE     set a variable (as \\set NAME VALUE; used as :NAME)
   -X, --no-rc              do not read the startup file (~/.qadminrc)
   -y, --yes                do not ask before DROP QUEUE, UNREGISTER CONSUMER *,
                            DELETE EVENT in the interactive console
@@ -89,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-1", "--single-transaction", action="store_true")
     p.add_argument("--on-error", choices=("stop", "continue"), default="stop")
     p.add_argument("-Q", "--queue")
+    p.add_argument("-v", "--set", "--variable", dest="variables", action="append", default=[])
     p.add_argument("-X", "--no-rc", action="store_true")
     p.add_argument("-y", "--yes", action="store_true")
     p.add_argument("--sandbox", action="store_true")
@@ -111,6 +113,19 @@ def _parser() -> argparse.ArgumentParser:
 def _check_positional(args: argparse.Namespace) -> None:
     if len(args.positional) > 2:
         raise _Usage(f'extra command-line argument "{args.positional[2]}" ignored is not allowed')
+
+
+def _variables(args: argparse.Namespace) -> dict[str, str]:
+    """-v NAME=VALUE switches as \\set variables (psql's --set)."""
+    from qadmin.variables import valid_name
+
+    out = {}
+    for item in args.variables:
+        name, eq, value = item.partition("=")
+        if not eq or not valid_name(name):
+            raise _Usage(f"bad variable {item!r}: -v NAME=VALUE")
+        out[name] = value
+    return out
 
 
 def _conn_params(args: argparse.Namespace) -> ConnInfo:
@@ -240,6 +255,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
         _check_positional(args)
+        variables = _variables(args)
     except _Usage as err:
         print(f'qadmin: {err}\nTry "qadmin --help" for more information.', file=sys.stderr)
         return EXIT_FATAL
@@ -260,16 +276,21 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
             try:
                 with _sandbox(quiet=scripted) as sandbox_params:
-                    return _run(args, sandbox_params, scripted)
+                    return _run(args, sandbox_params, scripted, variables)
             except (ClusterError, InstallError) as err:
                 print(f"qadmin: sandbox: {err}", file=sys.stderr)
                 return EXIT_FATAL
-        return _run(args, None, scripted)
+        return _run(args, None, scripted, variables)
     except KeyboardInterrupt:
         return EXIT_FATAL
 
 
-def _run(args: argparse.Namespace, params: ConnInfo | None, scripted: bool) -> int:
+def _run(
+    args: argparse.Namespace,
+    params: ConnInfo | None,
+    scripted: bool,
+    variables: dict[str, str] | None = None,
+) -> int:
     """Connect (with params, a ConnInfo, else as the switches say) and run the console."""
     import psycopg2
 
@@ -287,6 +308,7 @@ def _run(args: argparse.Namespace, params: ConnInfo | None, scripted: bool) -> i
     fmt = "csv" if args.csv else "json" if args.json else "expanded" if args.expanded else "aligned"
     settings = Settings(format=fmt, mask_volatile=args.mask_volatile)
     ctx = Context(conn=conn, conn_params=used, settings=settings, assume_yes=args.yes)
+    ctx.variables.update(variables or {})
     runner = Runner(ctx, on_error=args.on_error)
     try:
         if args.queue:

@@ -16,6 +16,9 @@ META_COMMANDS = (
     ("\\x [on|off]", "toggle expanded output"),
     ("\\timing [on|off]", "toggle showing how long each command took"),
     ("\\refresh", "reload the names used by tab completion"),
+    ("\\set [name [value ...]]", "set a variable (used as :name, :'name', :\"name\"); list them"),
+    ("\\unset name", "remove a variable"),
+    ("\\echo text ...", "print a line (after :variables are replaced)"),
 )
 
 

@@ -163,7 +163,8 @@ def commands_starting(word: str) -> tuple[str, ...]:
 
     Each is the run of keywords its rule begins with (plain SQL left out).
     """
-    out = set()
+    # one command per rule: its shortest run (an optional [ON q] makes a longer one)
+    runs: dict[str, str] = {}
     for rule in get_parser().rules:
         name = rule.origin.name
         if not isinstance(name, str) or name.startswith("_sql"):
@@ -175,8 +176,10 @@ def commands_starting(word: str) -> tuple[str, ...]:
                 break
             words.append(kw.upper())
         if len(words) > 1 and words[0] == word.upper():
-            out.add(" ".join(words))
-    return tuple(sorted(out))
+            text = " ".join(words)
+            if name not in runs or len(text) < len(runs[name]):
+                runs[name] = text
+    return tuple(sorted(set(runs.values())))
 
 
 def terminal_keyword(name: str) -> str | None:

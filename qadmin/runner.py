@@ -31,6 +31,7 @@ from qadmin.output import render, side_notes
 from qadmin.parser import QadminSyntaxError, commands_starting, parse
 from qadmin.result import Result
 from qadmin.scan import split_statements
+from qadmin.variables import interpolate
 
 __all__ = ["ConnectionLost", "ExitRequested", "Outcome", "Runner"]
 
@@ -88,6 +89,10 @@ class Runner:
     catalog_changed: Callable[[], None] | None = None
     watch_sleep: Callable[[float], None] = time.sleep
 
+    def __post_init__(self) -> None:
+        if self.ctx.progress is None:
+            self.ctx.progress = self.notice  # a long command's steps, as they happen
+
     # -- output ---------------------------------------------------------------------
     def write(self, text: str) -> None:
         if not text:
@@ -139,7 +144,8 @@ class Runner:
             if piece.blank:
                 continue
             try:
-                commands = parse(piece.text)
+                # variables as psql does: a \\set takes effect from the next statement on
+                commands = parse(interpolate(piece.text, self.ctx.variable))
             except QadminSyntaxError as err:
                 err = err.shifted(piece.line, piece.column)
                 self.error(err.render(), err.line)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Piece", "closes", "ends_statement", "split_statements"]
+__all__ = ["Piece", "closes", "ends_statement", "skip_quoted", "split_statements", "strip_comments"]
 
 _DOLLAR = re.compile(r"\$((?:(?!\d)\w+)?)\$")
 
@@ -51,7 +51,7 @@ def _close_quote(text: str, i: int, escapes: bool) -> int:
     return -1
 
 
-def _skip_quoted(text: str, i: int) -> int:
+def skip_quoted(text: str, i: int) -> int:
     """Index after the quoted token that starts at i, or -1 if it never ends."""
     n = len(text)
     c = text[i]
@@ -77,7 +77,7 @@ def _skip_quoted(text: str, i: int) -> int:
 
 def closes(text: str, pos: int) -> bool:
     """True if the quote, dollar quote or comment opening at pos ends somewhere."""
-    return _skip_quoted(text, pos) >= 0
+    return skip_quoted(text, pos) >= 0
 
 
 def _word(c: str) -> bool:
@@ -90,7 +90,7 @@ def strip_comments(text: str) -> str:
     while i < n:
         c = text[i]
         if c in "'\"$" or text.startswith(("--", "/*"), i):
-            j = _skip_quoted(text, i)
+            j = skip_quoted(text, i)
             j = n if j < 0 else j
             if c in "-/":
                 out.append(" ")
@@ -145,7 +145,7 @@ def split_statements(text: str) -> list[Piece]:
             only_space = True
             continue
         if c in "'\"$" or text.startswith(("--", "/*"), i):
-            j = _skip_quoted(text, i)
+            j = skip_quoted(text, i)
             if j < 0:
                 unterminated = True
                 advance(n)

@@ -20,6 +20,7 @@ from qadmin.catalog import Catalog
 __all__ = [
     "CONNECT_KEYS",
     "SLOTS",
+    "WORKER_KEYS",
     "Quoting",
     "Slot",
     "slot_for_kind",
@@ -43,6 +44,20 @@ CONNECT_KEYS = (
     "target_session_attrs",
     "passfile",
     "gssencmode",
+)
+
+# ini keys of the cascade worker offered after START WORKER ... WITH (the worker
+# reads the rest of its config from the node: queue, node and provider)
+WORKER_KEYS = (
+    "loop_delay",
+    "pgq_lazy_fetch",
+    "pgq_batch_collect_events",
+    "pgq_batch_collect_interval",
+    "pgq_keep_lag",
+    "global_wm_publish_period",
+    "local_wm_publish_period",
+    "remote_extra_connstr",
+    "use_notify",
 )
 
 
@@ -117,7 +132,8 @@ SLOTS: tuple[Slot, ...] = (
     Slot("database", "a database name", "database", Quoting.LIBPQ, _field("databases")),
     Slot("user", "a user name", "user", Quoting.LIBPQ, _field("users")),
     Slot("host", "a host name", "host", Quoting.VERBATIM, _field("hosts")),
-    Slot("node", "a node name", "node", Quoting.NAME, _field("nodes")),
+    # members of the cascade the statement names (else of the default queue)
+    Slot("node", "a node name", "node", Quoting.NAME, lambda c, q, _: c.nodes_of(q)),
     Slot(
         "connect_key",
         "a connection setting",
@@ -142,6 +158,13 @@ SLOTS: tuple[Slot, ...] = (
         "consumer key",
         Quoting.NAME,
         _field("consumer_keys"),
+    ),
+    Slot(
+        "worker_key",
+        "a worker key name",
+        "worker key",
+        Quoting.NAME,
+        lambda *_: WORKER_KEYS,
     ),
 )
 

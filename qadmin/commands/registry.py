@@ -46,6 +46,10 @@ class Context:
     assume_yes: bool = False
     ask: Callable[[str], bool] | None = None
     on_connect: Callable[[Context], None] | None = None
+    # \set variables (qadmin.variables interpolates them into statements)
+    variables: dict[str, str] = field(default_factory=dict)
+    # prints a line at once while a long command runs (the runner sets it)
+    progress: Callable[[str], None] | None = None
 
     def cursor(self) -> psycopg2.extensions.cursor:
         if self.conn is None or self.conn.closed:
@@ -69,12 +73,30 @@ class Context:
             )
         return self.queue
 
+    def variable(self, name: str) -> str | None:
+        """A \\set variable; DBNAME, HOST, PORT and USER default to the connection's."""
+        if name in self.variables:
+            return self.variables[name]
+        conn = self.conn
+        if name in AUTOMATIC_VARIABLES and conn is not None and not conn.closed:
+            value = getattr(conn.info, AUTOMATIC_VARIABLES[name])
+            return None if value is None else str(value)
+        return None
+
+    def say(self, line: str) -> None:
+        """Show a progress line now (a long command's steps), not with the result."""
+        if self.progress is not None:
+            self.progress(line)
+
     def confirm(self, question: str) -> bool:
         """Ask before destroying something, only in the interactive console."""
         if not self.interactive or self.assume_yes or self.ask is None:
             return True
         return self.ask(question)
 
+
+# psql's variables that follow the connection: name -> attribute of conn.info
+AUTOMATIC_VARIABLES = {"DBNAME": "dbname", "HOST": "host", "PORT": "port", "USER": "user"}
 
 Handler = Callable[[Context, Any], Result]
 C = TypeVar("C", bound=ast.Command)

@@ -19,6 +19,7 @@ from qadmin.commands.registry import (
     command,
 )
 from qadmin.help import command_help, overview
+from qadmin.output import MASK
 
 __all__: list[str] = []
 
@@ -65,6 +66,8 @@ def describe_connection(ctx: Context) -> str:
     with ctx.cursor() as cur:
         versions = module_versions(cur)
         server = server_version(cur).split()[0]
+    if ctx.settings.mask_volatile:  # test output: the same on every PostgreSQL version
+        server = MASK
     mods = ", ".join(f"{k} {v}" for k, v in versions.items()) or "no pgq installed"
     return f"qadmin {__version__} (server {server}, {mods})"
 

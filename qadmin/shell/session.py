@@ -46,7 +46,7 @@ def build_session(
         completer=ThreadedCompleter(QadminCompleter(get_catalog, lambda: ctx.queue)),
         complete_while_typing=False,
         lexer=PygmentsLexer(lexer_class()),
-        validator=ThreadedValidator(QadminValidator()),
+        validator=ThreadedValidator(QadminValidator(ctx.variable)),
         validate_while_typing=True,
         key_bindings=build_key_bindings(),
         bottom_toolbar=build_toolbar(ctx, get_catalog, refresh_state),

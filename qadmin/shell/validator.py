@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from prompt_toolkit.document import Document
 from prompt_toolkit.validation import ValidationError, Validator
 
 from qadmin.parser import QadminSyntaxError, parse
 from qadmin.scan import split_statements
+from qadmin.variables import interpolate
 
 __all__ = ["QadminValidator", "first_error"]
 
 _TRAILING_WORD = re.compile(r"[\w$.\\]+\Z")
 
 
-def first_error(text: str) -> QadminSyntaxError | None:
-    """The first real syntax error in text.
+def _unset(name: str) -> str | None:
+    return None
+
+
+def first_error(
+    text: str, variable: Callable[[str], str | None] = _unset
+) -> QadminSyntaxError | None:
+    """The first real syntax error in text, its :variables replaced as running it will.
 
     An unfinished last statement is not one, nor an error on the word being typed
     at the very end (`cre` becomes `create`).
@@ -25,7 +33,7 @@ def first_error(text: str) -> QadminSyntaxError | None:
         if piece.blank:
             continue
         try:
-            parse(piece.text)
+            parse(interpolate(piece.text, variable))
         except QadminSyntaxError as err:
             if not piece.complete:
                 if err.incomplete:
@@ -45,8 +53,11 @@ def _offset(text: str, line: int, column: int) -> int:
 class QadminValidator(Validator):
     """Puts the cursor's error mark where the parser stopped (ptpython's habit)."""
 
+    def __init__(self, variable: Callable[[str], str | None] = _unset) -> None:
+        self.variable = variable
+
     def validate(self, document: Document) -> None:
-        err = first_error(document.text)
+        err = first_error(document.text, self.variable)
         if err is None:
             return
         index = document.translate_row_col_to_index(err.line - 1, max(err.column - 1, 0))

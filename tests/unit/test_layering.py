@@ -46,6 +46,7 @@ LANGUAGE_MODULES = [
     "qadmin.scan",
     "qadmin.slots",
     "qadmin.transform",
+    "qadmin.variables",
     "qadmin.shell.keys",
     "qadmin.shell.lexer",
     "qadmin.shell.style",
