@@ -351,6 +351,48 @@ def test_cascade_events_reach_every_node(chain, tmp_path):
         assert p.alive(), p.text()
 
 
+def test_sync_watermark_branch_sets_its_own_global_watermark(chain, tmp_path):
+    root, branch, leaf = chain
+    branch.api("select * from pgq_node.set_node_attrs(%s, %s)", (Q, "sync_watermark=branch,leaf"))
+    gwm0 = branch.info()["global_watermark"]
+    procs = [
+        start_worker(root, tmp_path),
+        start_worker(branch, tmp_path),
+        start_worker(leaf, tmp_path, module="tests.db.test_cascade_worker"),
+    ]
+
+    def moved() -> bool:
+        insert_events(root, ["x"])
+        tick(root)
+        return branch.info()["global_watermark"] > gwm0
+
+    wait_for(moved, timeout=60, interval=0.3, what="the synced global watermark moving")
+    # a listed node that stays behind holds the subtree's global watermark back,
+    # while upstream moves on (the branch reports its batches, not its subtree)
+    leaf.api("select * from pgq_node.set_consumer_paused(%s, %s, true)", (Q, leaf.worker))
+    wait_for(lambda: leaf.state()["uptodate"], timeout=30, what="the leaf paused")
+    held = leaf.info()["local_watermark"]
+
+    def upstream_passed() -> bool:
+        insert_events(root, ["y"])
+        tick(root)
+        return root.info()["global_watermark"] > held
+
+    wait_for(upstream_passed, timeout=60, interval=0.3, what="the root's watermark passing")
+    time.sleep(1.5)  # a few more publish periods
+    assert branch.info()["global_watermark"] <= held
+    # the global-watermark events copied downstream carry the subtree's value
+    upstream = {r[0]: int(r[3]) for r in queue_events(root) if r[2] == "pgq.global-watermark"}
+    copied = {r[0]: int(r[3]) for r in queue_events(branch) if r[2] == "pgq.global-watermark"}
+    assert copied
+    assert set(copied) <= set(upstream)
+    assert all(copied[i] <= upstream[i] for i in copied)
+    assert any(copied[i] < upstream[i] for i in copied)
+    for p in procs:
+        assert p.alive(), p.text()
+        assert "Traceback" not in p.text(), p.text()
+
+
 def test_unknown_cascade_event_is_an_error(chain, tmp_path):
     root, branch, _leaf = chain
     worker = start_worker(branch, tmp_path)
@@ -366,6 +408,32 @@ def test_unknown_cascade_event_is_an_error(chain, tmp_path):
     assert "unknown cascade event type pgq.no-such-thing" in branch.state()["cur_error"]
     assert branch.completed() == before  # the batch was not applied
     time.sleep(0.5)
+    assert worker.alive()
+    assert "Traceback" not in worker.text()
+
+
+def test_retry_events_are_refused(chain, tmp_path):
+    root, branch, _leaf = chain
+    insert_events(root, ["r1", "r2"])
+    tick(root)
+    # somebody took the worker's batch on the root and sent an event to retry
+    conn = root.db.connect(autocommit=False)
+    with conn.cursor() as cur:
+        cur.execute("select pgq.next_batch(%s, %s)", (Q, branch.worker))
+        batch = cur.fetchone()[0]
+        cur.execute("select ev_id from pgq.get_batch_events(%s) where ev_data = 'r1'", (batch,))
+        cur.execute("select pgq.event_retry(%s, %s, 0)", (batch, cur.fetchone()[0]))
+        cur.execute("select pgq.finish_batch(%s)", (batch,))
+    conn.commit()
+    branch.api(
+        "select * from pgq_node.set_consumer_completed(%s, %s, %s)",
+        (Q, branch.worker, root.last_tick()),
+    )
+    root.db.execute("select pgq.maint_retry_events()")
+    tick(root)
+    worker = start_worker(branch, tmp_path)
+    err = wait_for(lambda: branch.state()["cur_error"], timeout=30, what="error recorded")
+    assert "must not get retry events" in err, err
     assert worker.alive()
     assert "Traceback" not in worker.text()
 
