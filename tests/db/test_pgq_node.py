@@ -8,7 +8,12 @@ report a watermark), so every function's codes and effects are checked here.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg2
@@ -766,3 +771,120 @@ def test_every_function_file_has_the_header():
         # definer rights with a safe search_path, or invoker rights
         if "security definer" in text:
             assert "set search_path = pg_catalog, pg_temp" in text, path.name
+
+
+def test_install_from_the_console_and_the_command_line(empty_db):
+    """INSTALL pgq_node; and python -m engine.install pgq_node: pgq first, again is harmless."""
+    from engine.db import ConnInfo
+    from qadmin.commands.registry import Context, Settings, dispatch
+    from qadmin.parser import parse_one
+
+    ctx = Context(
+        conn=empty_db.connect(), conn_params=ConnInfo.parse(empty_db.dsn), settings=Settings()
+    )
+    first = dispatch(ctx, parse_one("install pgq_node"))
+    assert [n.split(",")[0] for n in first.notes] == [
+        "pgq: installed version 3.6.0",
+        "pgq_node: installed version 3.6.0",
+    ]
+    c = empty_db.cluster
+    args = ["-h", c.host, "-p", str(c.port), "-U", c.user, "-d", empty_db.name, "pgq_node"]
+    out = subprocess.run(
+        [sys.executable, "-m", "engine.install", *args],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert out.returncode == 0, out.stderr
+    assert [ln.split(" (")[0] for ln in out.stdout.splitlines()] == [
+        "pgq: reinstalled version 3.6.0",
+        "pgq_node: reinstalled version 3.6.0",
+    ]
+    assert empty_db.scalar("select pgq_node.node_type('q')") is None
+
+
+def test_demote_step2_waits_for_open_producers(db):
+    """The last tick covers an event whose transaction was still open at step 1."""
+    members(db, names=("n1",))
+    make_root(db)
+    db.execute("select pgq.register_consumer(%s, 'reader')", (Q,))
+    tick(db.conn.cursor(), Q)
+    writer = db.connect(autocommit=False)
+    wcur = writer.cursor()
+    wcur.execute("select pgq.insert_event(%s, 'x', 'late')", (Q,))
+    assert code(db, "demote_root", Q, 1, "n2")[0] == 200
+    result: dict[str, Any] = {}
+
+    def step2() -> None:
+        result["row"] = call(db2, "demote_root", Q, 2, "n2")
+
+    db2 = Database(db.cluster, db.name)  # its own connection, for the thread
+    thread = threading.Thread(target=step2)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            waiting = db.scalar(
+                "select count(*) from pg_stat_activity where datname = current_database()"
+                " and wait_event_type = 'Lock' and query like '%%demote_root%%'"
+            )
+            if waiting:
+                break
+            time.sleep(0.05)
+        assert waiting, "step 2 did not wait for the open producer"
+        assert "row" not in result
+        writer.commit()
+        thread.join(60)
+    finally:
+        writer.close()
+        thread.join(60)
+        db2.close()
+    assert result["row"]["ret_code"] == 200
+    last = result["row"]["last_tick"]
+    cur = db.conn.cursor()
+    seen = []
+    while True:
+        cur.execute("select pgq.next_batch(%s, 'reader')", (Q,))
+        batch = cur.fetchone()[0]
+        if batch is None:
+            break
+        cur.execute("select ev_data from pgq.get_batch_events(%s)", (batch,))
+        seen += [r[0] for r in cur.fetchall()]
+        cur.execute("select tick_id from pgq.get_batch_info(%s)", (batch,))
+        end = cur.fetchone()[0]
+        cur.execute("select pgq.finish_batch(%s)", (batch,))
+    assert seen == ["late"] and end == last
+
+
+def test_null_arguments_answer_cleanly(db):
+    """Every function, called with NULLs on a node, returns a code or names the problem."""
+    from tests.db.test_pgq_null_args import INTERNAL_FAILURES
+
+    members(db, names=("n1",))
+    make_root(db)
+    functions = db.execute(
+        "select p.proname, array(select format_type(t, null) from unnest(p.proargtypes) t)"
+        " from pg_proc p where p.pronamespace = 'pgq_node'::regnamespace order by 1"
+    )
+    assert len(functions) == 33
+    bad = []
+    for name, types in functions:
+        stmt = f"select * from pgq_node.{name}(" + ", ".join(f"NULL::{t}" for t in types) + ")"
+        try:
+            rows = db.dicts(stmt)
+        except psycopg2.Error as err:
+            message = err.diag.message_primary or ""
+            # is_root_node/is_leaf_node: the original's own error for an unknown queue
+            if message == "queue does not exist: <NULL>":
+                continue
+            if any(pattern in message for pattern in INTERNAL_FAILURES):
+                bad.append(f"{name}: {message}")
+            continue
+        if rows and "ret_code" in rows[0] and rows[0]["ret_code"] is None:
+            bad.append(f"{name}: no ret_code")
+    assert not bad, "\n".join(bad)
+    # and nothing changed
+    assert db.execute("select * from pgq_node.get_queue_locations(%s)", (Q,)) == [
+        ("n1", db.dsn, False)
+    ]
+    assert call(db, "get_node_info", Q)["ret_code"] == 100

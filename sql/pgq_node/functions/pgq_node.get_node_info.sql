@@ -83,10 +83,15 @@ begin
     end if;
 
     if node_type in ('root', 'branch') then
-        select min(c.last_tick) filter (where c.consumer_name <> '.global_watermark'),
-               min(c.last_tick) filter (where c.consumer_name = '.global_watermark')
+        -- positions straight from the subscriptions: get_consumer_info() would
+        -- also compute lags and pending events, for nothing
+        select min(s.sub_last_tick) filter (where c.co_name <> '.global_watermark'),
+               min(s.sub_last_tick) filter (where c.co_name = '.global_watermark')
           into local_watermark, global_watermark
-          from pgq.get_consumer_info(i_queue_name) c;
+          from pgq.subscription s
+          join pgq.consumer c on c.co_id = s.sub_consumer
+          join pgq.queue q on q.queue_id = s.sub_queue
+         where q.queue_name = i_queue_name;
         if local_watermark is null then
             select max(t.tick_id) into local_watermark
               from pgq.tick t
