@@ -463,7 +463,7 @@ def test_unreachable_provider_is_recorded(chain, tmp_path):
     insert_events(root, ["a"])
     tick(root)
     wait_for(lambda: branch.completed() == root.last_tick(), timeout=30, what="first batch")
-    root.cluster.stop(mode="immediate")
+    root.cluster.stop()  # fast: the test clusters commit asynchronously
     err = wait_for(lambda: branch.state()["cur_error"], timeout=60, what="error recorded")
     assert "connect" in err.lower() or "terminat" in err.lower() or "server" in err.lower(), err
     root.cluster.start()
@@ -667,6 +667,44 @@ def test_merge_leaf_copies_into_its_combined_root(cluster_factory, tmp_path):
     assert max(t for t, _ in ticks) == top
     # the part queue's cascade events are still applied on the merge node
     assert "m_part" in merge.locations() and "p_root" in merge.locations()
+
+
+def test_merge_leaf_waits_behind_its_combined_branch(cluster_factory, tmp_path):
+    """part root P; on R a merge leaf into the combined root; on M a merge leaf whose
+    combined queue is a branch of R's: M's part worker only follows (wait_behind)."""
+    p_root = new_node(cluster_factory, "p_root", queue="part")
+    r_part = new_node(cluster_factory, "r_part", queue="part")
+    r_comb = Node(r_part.cluster, "r_comb", queue="comb")
+    m_part = new_node(cluster_factory, "m_part", queue="part")
+    m_comb = Node(m_part.cluster, "m_comb", queue="comb")
+    create_root(p_root)
+    create_root(r_comb)
+    create_subscriber(r_part, p_root, p_root, "leaf", combined="comb")
+    create_subscriber(m_comb, r_comb, r_comb)
+    create_subscriber(m_part, p_root, p_root, "leaf", combined="comb")
+    assert m_part.info()["combined_type"] == "branch"
+    procs = [start_worker(n, tmp_path) for n in (r_part, m_comb, m_part)]
+    datas = [f"w{i}" for i in range(200)]
+    insert_events(p_root, datas[:50])
+    tick(p_root)
+    insert_events(p_root, datas[50:])
+    tick(p_root)
+    top = p_root.last_tick()
+    wait_caught_up([r_part], p_root, procs=procs)
+
+    def comb_copied() -> bool:
+        tick(r_comb)  # the combined root's ticks carry the part's events and tick-ids
+        return m_comb.completed() >= r_comb.last_tick() - 1 and caught_up(m_part, top)
+
+    wait_for(comb_copied, timeout=60, interval=0.3, what="M following through its branch")
+    # the data came to M once, through the combined queue
+    got = [r[3] for r in queue_events(m_comb) if r[2] == "t"]
+    assert Counter(got) == Counter(datas)
+    # M's part worker never copied anything itself, yet its position is the part's top
+    assert m_part.completed() == top
+    for p in procs:
+        assert p.alive(), p.text()
+        assert "Traceback" not in p.text(), p.text()
 
 
 def test_slow_path_subclass_on_a_branch(cluster_factory, tmp_path):
