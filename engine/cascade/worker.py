@@ -508,6 +508,12 @@ queue_name = myqueue
     def work(self) -> bool:
         try:
             more = self._work()
+        except psycopg2.Error as e:
+            self.set_error(e)
+            if self.is_connection_error(e):
+                raise
+            # the server's message says it all (a missing module, a refused call ...)
+            raise DaemonError(describe_error(e)) from e
         except Exception as e:
             self.set_error(e)
             raise

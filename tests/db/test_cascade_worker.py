@@ -479,6 +479,25 @@ def test_unreachable_provider_is_recorded(chain, tmp_path):
     assert "Traceback" not in worker.text()
 
 
+@pytest.mark.parametrize("module", ["pgq_node", "none"])
+def test_a_database_that_is_no_node_is_one_line_of_error(db, empty_db, tmp_path, module):
+    target = db if module == "pgq_node" else empty_db
+    ini = write_ini(
+        tmp_path / "w.ini",
+        "cascade_worker",
+        {"db": target.dsn, "queue_name": Q, "loop_delay": 0.1, "exception_sleep": 0.2},
+    )
+    worker = Proc("engine.cascade.worker", [str(ini)], tmp_path / "w.log")
+    wait_for(lambda: worker.text().count("failed:") >= 2, timeout=30, what="errors logged")
+    worker.stop()
+    text = worker.text()
+    assert "Traceback" not in text, text
+    if module == "pgq_node":
+        assert "404 " in text, text  # get_consumer_state: unknown queue
+    else:
+        assert "pgq_node.get_consumer_state" in text and "does not exist" in text, text
+
+
 def test_lost_position_is_refused(chain, tmp_path):
     root, branch, _leaf = chain
     insert_events(root, ["a"])
