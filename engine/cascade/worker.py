@@ -83,6 +83,7 @@ from datetime import datetime
 from typing import IO, Any, ClassVar
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
@@ -130,6 +131,35 @@ _EVENT_SELECT = (
 # events every worker must see even where it copies with COPY: cascade events and
 # (always an error) retry events
 _SPECIAL_WHERE = "ev_type like 'pgq.%' or ev_retry is not null"
+# the worker's state and the node's role in one round trip
+_STATE_QUERY = (
+    "select s.ret_code, s.ret_note, s.node_type, s.node_name, s.completed_tick,"
+    " s.provider_node, s.provider_location, s.paused, s.uptodate, s.cur_error,"
+    " n.ret_code as info_code, n.ret_note as info_note, n.global_watermark,"
+    " n.local_watermark, n.combined_queue, n.combined_type, n.node_attrs"
+    " from pgq_node.get_consumer_state(%s, %s) s, pgq_node.get_node_info(%s) n"
+)
+_STATE_KEYS = (
+    "ret_code",
+    "ret_note",
+    "node_type",
+    "node_name",
+    "completed_tick",
+    "provider_node",
+    "provider_location",
+    "paused",
+    "uptodate",
+    "cur_error",
+)
+_INFO_KEYS = (
+    "node_type",
+    "node_name",
+    "global_watermark",
+    "local_watermark",
+    "combined_queue",
+    "combined_type",
+    "node_attrs",
+)
 # bytes moved per read and write between the two COPYs
 _PIPE_BUFFER = 1 << 16
 
@@ -420,6 +450,7 @@ queue_name = myqueue
         """The connection to this node's database (the worker's target)."""
         if self.dst is None or self.dst.closed:
             self.dst = _open(self.db_connstr, f"{self.job_name} worker")
+            self.dst.autocommit = True  # transactions are explicit: no BEGIN round trips
         return self.dst
 
     def remote_connstr(self, location: str) -> str:
@@ -434,11 +465,12 @@ queue_name = myqueue
         if not self.provider_connstr:
             raise DaemonError(f"no provider location for queue {self.queue_name}")
         self.src = _open(self.remote_connstr(self.provider_connstr), f"{self.job_name} worker")
+        # autocommit: the open batch pins its ticks, so its reads need no transaction
+        self.src.autocommit = True
         self._src_connected = time.monotonic()
         if self.use_notify:
             with self.src.cursor() as cur:
                 cur.execute("listen pgq_tick")
-            self.src.commit()
         return self.src
 
     def close_connections(self) -> None:
@@ -456,16 +488,36 @@ queue_name = myqueue
     def refresh_state(self, dst: psycopg2.extensions.connection) -> dict[str, Any]:
         """Read the worker's state and the node's role from this node; say we saw it.
 
-        Also sets uptodate (the admin's pause/resume waits for it), clears an error
-        recorded by an earlier round that failed, and reconnects to the provider
-        when its location changed.
+        Opens a transaction on dst (locked for this worker name) that the round ends
+        (end_transaction).  Also sets uptodate (the admin's pause/resume waits for
+        it), clears an error recorded by an earlier round that failed, and
+        reconnects to the provider when its location changed.
         """
         with dst.cursor() as cur:
-            state = self._api_row(
-                cur,
-                "select * from pgq_node.get_consumer_state(%s, %s)",
-                (self.queue_name, self.consumer_name),
-            )
+            # the transaction that follows holds the lock: one worker at a time per
+            # node and name (a second one waits here, then finds the batch done)
+            try:
+                row = self._api_row(
+                    cur,
+                    "begin; select pg_advisory_xact_lock(hashtextextended(%s, 0)); " + _STATE_QUERY,
+                    (
+                        f"pgq_node worker {self.queue_name} {self.consumer_name}",
+                        self.queue_name,
+                        self.consumer_name,
+                        self.queue_name,
+                    ),
+                )
+            except (psycopg2.errors.UndefinedFunction, psycopg2.errors.InvalidSchemaName):
+                dbname = dst.info.dbname
+                self.end_transaction(dst, commit=False)
+                raise DaemonError(
+                    f"the node's database {dbname} has no pgq_node module: install it"
+                    " (python -m engine.install ... pgq_node) and create the node"
+                ) from None
+            if row["info_code"] is not None and row["info_code"] >= 300:
+                raise DaemonError(f"{row['info_code']} {row['info_note']}")
+            state = {k: row[k] for k in _STATE_KEYS}
+            info = {k: row[k] for k in _INFO_KEYS}
             if not state["uptodate"]:
                 cur.execute(
                     "select * from pgq_node.set_consumer_uptodate(%s, %s, true)",
@@ -476,10 +528,6 @@ queue_name = myqueue
                     "select * from pgq_node.set_consumer_error(%s, %s, NULL)",
                     (self.queue_name, self.consumer_name),
                 )
-            info = self._api_row(
-                cur, "select * from pgq_node.get_node_info(%s)", (self.queue_name,)
-            )
-        dst.commit()
         self.consumer_state = state
         self.role = NodeRole.from_node_info(self.queue_name, info)
         if self.role.wait_behind:
@@ -491,6 +539,15 @@ queue_name = myqueue
             super().close_connections()  # the provider's, not the target's
             self.provider_connstr = loc
         return state
+
+    @staticmethod
+    def end_transaction(conn: psycopg2.extensions.connection, commit: bool = True) -> None:
+        """COMMIT (or ROLLBACK) the explicit transaction open on an autocommit connection."""
+        if conn.closed:
+            return
+        if conn.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+            with conn.cursor() as cur:
+                cur.execute("commit" if commit else "rollback")
 
     @staticmethod
     def _api_row(cur: Any, query: str, args: Sequence[Any]) -> dict[str, Any]:
@@ -524,13 +581,12 @@ queue_name = myqueue
         msg = describe_error(err)
         try:
             dst = self.get_dst()
-            dst.rollback()
+            self.end_transaction(dst, commit=False)
             with dst.cursor() as cur:
                 cur.execute(
                     "select * from pgq_node.set_consumer_error(%s, %s, %s)",
                     (self.queue_name, self.consumer_name, msg),
                 )
-            dst.commit()
         except Exception as e:
             log.debug("cannot record the error on the node: %s", describe_error(e))
 
@@ -540,24 +596,27 @@ queue_name = myqueue
         role = self.role
         assert role is not None
         if state["paused"]:
+            self.end_transaction(dst)
             log.debug("worker %s is paused", self.consumer_name)
             self.update_status(paused=True)
             return False
         self._status.pop("paused", None)
         if role.node_type == "root":
+            self.end_transaction(dst)
             self.process_root_node(dst)
             return False
         src = self.get_src()
         cur = src.cursor()
         del src.notifies[:]  # a tick after this point wakes the next sleep
         batch = self._next_batch(cur)
-        src.commit()
         if batch is None:
+            self.end_transaction(dst)
             self._idle()
             return False
         self.batch = batch
         if role.wait_behind and batch.tick_id > state["completed_tick"]:
             # the combined queue's worker sets our position; the batch stays open
+            self.end_transaction(dst)
             log.debug("wait behind: tick %s, completed %s", batch.tick_id, state["completed_tick"])
             self._idle()
             return False
@@ -568,7 +627,7 @@ queue_name = myqueue
             self.publish_local_wm(src, dst, batch)
         cur.execute("select pgq.finish_batch(%s)", (batch.batch_id,))
         kill_point("after_finish")
-        src.commit()
+        self.end_transaction(src)  # where the events were read through a cursor
         kill_point("after_commit")
         self.batch = None
         self.total_batches += 1
@@ -621,20 +680,10 @@ queue_name = myqueue
         assert role is not None
         if role.wait_behind:
             return self.process_wait_behind(src, dst, batch)
-        with dst.cursor() as dcur:
-            # one worker at a time per node and name: a second one waits here, then
-            # finds the batch done
-            dcur.execute(
-                "select pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                (f"pgq_node worker {self.queue_name} {self.consumer_name}",),
-            )
-            state = self._api_row(
-                dcur,
-                "select * from pgq_node.get_consumer_state(%s, %s)",
-                (self.queue_name, self.consumer_name),
-            )
+        assert self.consumer_state is not None
+        state = self.consumer_state  # read under the worker's lock, in dst's transaction
         if self.is_batch_done(state, batch, dst):
-            dst.rollback()
+            self.end_transaction(dst)
             log.info("batch %s..%s was applied already", batch.prev_tick_id, batch.tick_id)
             return 0
         count = self.copy_and_process(src, dst, batch)
@@ -675,7 +724,7 @@ queue_name = myqueue
                     "select last_tick_id from pgq.get_queue_info(%s)",
                     (self.queue_name,),
                 )
-            dst.commit()
+            self.end_transaction(dst)
             if last_tick != cur_tick:
                 if last_tick != prev_tick:
                     raise DaemonError(
@@ -708,6 +757,8 @@ queue_name = myqueue
         assert role is not None
         self.ev_buf = []
         if self._uses_events():
+            with src.cursor() as scur:
+                scur.execute("begin")  # the batch cursor lives in a transaction
             events = self._load_events(src.cursor(), batch)
             self.process_remote_batch(src, batch, events, dst)
             return events.count if isinstance(events, BatchWalker) else len(events)
@@ -819,13 +870,15 @@ queue_name = myqueue
 
     def event_table(self, dcur: Any, role: NodeRole) -> sql.Composable:
         """The target queue's current event table, in replica mode where inserts are disabled."""
+        query = "select pgq.current_event_table(%s)"
         if role.keep_event_ids:
             # a branch queue refuses inserts except in replica mode (as the original's
             # worker runs its target connection); only for this transaction
-            dcur.execute(
-                "select pg_catalog.set_config('session_replication_role', 'replica', true)"
+            query = (
+                "select pg_catalog.set_config('session_replication_role', 'replica', true); "
+                + query
             )
-        name = fetch_value(dcur, "select pgq.current_event_table(%s)", (role.target_queue,))
+        name = fetch_value(dcur, query, (role.target_queue,))
         return sql.Identifier(*name.split(".", 1))
 
     def process_remote_batch(
@@ -916,7 +969,7 @@ queue_name = myqueue
         with src.cursor() as src_curs, dst.cursor() as dst_curs:
             for ev in events:
                 self.process_remote_event(src_curs, dst_curs, ev)
-        dst.commit()
+        self.end_transaction(dst)
         return len(events)
 
     # -- copying through Python (subclasses) -------------------------------------------
@@ -990,11 +1043,11 @@ queue_name = myqueue
                         "select pgq.insert_event(%s, 'pgq.tick-id', %s, %s, null, null, null)",
                         (role.target_queue, str(batch.tick_id), self.queue_name),
                     )
+            # the atomic point: data and position commit together (one round trip)
             dcur.execute(
-                "select * from pgq_node.set_consumer_completed(%s, %s, %s)",
+                "select * from pgq_node.set_consumer_completed(%s, %s, %s); commit",
                 (self.queue_name, self.consumer_name, batch.tick_id),
             )
-        dst_db.commit()
         kill_point("after_dst_commit")
         if self.main_worker and role.create_tick:
             self.create_branch_tick(dst_db, batch)
@@ -1008,8 +1061,7 @@ queue_name = myqueue
             dcur.execute(
                 "select pgq.ticker(%s, %s, %s, %s)",
                 (self.queue_name, batch.tick_id, batch.tick_time, batch.cur_tick_event_seq),
-            )
-        dst_db.commit()
+            )  # autocommit: a transaction of its own
 
     # -- watermarks --------------------------------------------------------------------
     def process_root_node(self, dst: psycopg2.extensions.connection) -> None:
@@ -1021,7 +1073,6 @@ queue_name = myqueue
                 cur.execute(
                     "select * from pgq_node.set_global_watermark(%s, NULL)", (self.queue_name,)
                 )
-            dst.commit()
             self.global_wm_publish_time = now
         self._idle()
         self.update_status(standby=True)
@@ -1034,10 +1085,7 @@ queue_name = myqueue
         dst_db: psycopg2.extensions.connection,
         batch: CascadeBatch,
     ) -> None:
-        """Report this node's local watermark to the provider every local_wm_publish_period.
-
-        Runs in the provider's batch transaction (it commits with finish_batch).
-        """
+        """Report this node's local watermark to the provider every local_wm_publish_period."""
         now = time.time()
         if now - self.local_wm_publish_time < self.local_wm_publish_period:
             return
@@ -1067,7 +1115,6 @@ queue_name = myqueue
                 (self.queue_name,),
             )
             nodes = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
-        dst_db.commit()
         wm = role.local_watermark
         if wm is None or self.real_global_wm is None:
             return
@@ -1097,7 +1144,6 @@ queue_name = myqueue
                 wm = row[0]
         with dst_db.cursor() as cur:
             cur.execute("select pgq_node.set_global_watermark(%s, %s)", (self.queue_name, wm))
-        dst_db.commit()
 
     # -- waking up ---------------------------------------------------------------------
     def wake_fds(self) -> list[int]:
