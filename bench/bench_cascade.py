@@ -346,9 +346,7 @@ def main() -> int:
             elif args.no_original:
                 print("  original  not run (--no-original)")
             else:
-                print(
-                    "  original  not run (python3-pgq is not installed: apt-get install python3-pgq)"
-                )
+                print("  original  not run (no python3-pgq: apt-get install python3-pgq)")
         if args.latency_events:
             lat = latency(work, c1, c2, args.latency_events, args.rate)
             print(
