@@ -26,23 +26,39 @@ leaf
 
 One batch, and why a kill -9 anywhere loses or doubles nothing::
 
-    provider: next_batch_custom(queue, worker ...)                 commit
-    target:   [lock] state check (is_batch_done)
-              copy events, special events, set_consumer_completed  commit  <- the atomic point
-    target:   pgq.ticker(queue, tick_id, tick_time, event_seq)     commit  (branch)
-    provider: [set_subscriber_watermark] finish_batch              commit
+    target:   begin; lock; state and node role (refresh_state)
+    provider: next_batch_custom(queue, worker ...)                  (autocommit)
+    target:   is_batch_done; copy events, cascade events,
+              set_consumer_completed; commit               <- the atomic point
+    target:   pgq.ticker(queue, tick_id, tick_time, event_seq)      (branch, own transaction)
+    provider: [set_subscriber_watermark] finish_batch               (autocommit)
 
 A batch whose prev tick is the node's completed tick is applied; one whose cur
 tick is the completed tick was applied already (its local tick is created if the
 crash came before it); anything else is ``Lost position``.
 
+Both connections are in autocommit with explicit transactions (no BEGIN round
+trips); the open batch pins its ticks on the provider, so reading it needs no
+transaction there.  A pgq_tick NOTIFY of the provider wakes the worker; the local
+tick (pgq.ticker) NOTIFYs this node's consumers.
+
 The copy is set-based: the batch comes from the provider as one ``COPY (batch
-query) TO STDOUT`` and goes into ``pgq.current_event_table(queue)`` with one
-``COPY FROM STDIN``; the cascade events (``pgq.*`` types, rare) are then read
-separately and processed.  A subclass that applies data (Londiste) overrides
-``process_remote_event`` or ``process_remote_batch`` and gets every event as an
-``engine.consumer.Event`` instead, copied through ``copy_event`` (COPY of
-buffered rows).
+query) TO STDOUT`` piped (a thread) into one ``COPY FROM STDIN`` into
+``pgq.current_event_table(queue)`` at the same time; byte counts on the way find
+cascade and retry events, which are then read separately (rare).
+
+Hooks for subclasses (Londiste): ``process_remote_event(src_curs, dst_curs, ev)``
+(data events; call the base for ``pgq.*``), ``process_remote_batch(src_db, batch,
+events, dst_db)``, ``copy_event(dst_curs, ev, filtered_copy)`` /
+``flush_events(dst_curs)``, ``finish_remote_batch(src_db, dst_db, batch)``,
+``is_batch_done(state, batch, dst)``, ``process_root_node(dst)``,
+``publish_local_wm(src_db, dst_db, batch)``, ``create_branch_tick(dst_db, batch)``,
+``event_table(dcur, role)``, ``refresh_state(dst)``; class attributes
+``main_worker`` and ``max_evbuf``; ``self.role`` (NodeRole) and
+``self.consumer_state``.  A subclass that overrides process_remote_event,
+process_remote_batch or copy_event gets every event as an ``engine.consumer.Event``
+(read with pgq_lazy_fetch through a cursor) and copies them through copy_event
+(COPY of buffered rows), in the order it processes them.
 
 Cascade events (ev_extra1 = queue name): ``pgq.location-info`` →
 ``register_location`` here, ``pgq.unregister-location`` → ``unregister_location``,
