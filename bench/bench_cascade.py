@@ -13,7 +13,8 @@ finished) gives events/s.  Side by side:
   worker needs besides (data events are only copied; the target connection in
   replica mode, as Londiste's does); shown only if python3-pgq is installed.
 
-Goal: >= 100k events/s for ours.
+Goal: >= 100k events/s for ours.  A second run with many small batches
+(--small-events in --small-batches) shows the cost per batch.
 
 Latency (ours only): one event committed at a time on the root (random gaps,
 mean 1/--rate s), queue notify on, our ticker running (the commit's NOTIFY makes
@@ -22,7 +23,8 @@ consumer of the branch's queue LISTENing there (the worker's tick NOTIFYs it):
 commit -> event in a batch on the branch.  Goal p50 <= 20 ms.
 
 Usage: python bench/bench_cascade.py [--events 100000] [--batches 10]
-       [--latency-events 200] [--rate 20]
+       [--small-events 20000] [--small-batches 1000] [--latency-events 200] [--rate 20]
+       [--no-original]
 """
 
 from __future__ import annotations
@@ -315,6 +317,8 @@ def main() -> int:
     ap.add_argument("--batches", type=int, default=10)
     ap.add_argument("--latency-events", type=int, default=200)
     ap.add_argument("--rate", type=float, default=20.0)
+    ap.add_argument("--small-events", type=int, default=20_000)
+    ap.add_argument("--small-batches", type=int, default=1000)
     ap.add_argument("--no-original", action="store_true")
     args = ap.parse_args()
     have_original = (
@@ -328,15 +332,21 @@ def main() -> int:
     c1, c2 = create_cluster(), create_cluster()
     work = Path(tempfile.mkdtemp(prefix="bench-cascade-"))
     try:
-        print(f"root -> branch copy, {args.events} events in {args.batches} batches:")
-        ours = throughput(work, c1, c2, "ours", False, args.events, args.batches)
-        print(f"  ours      {ours:10.0f} events/s   (goal >= {GOAL_RATE})")
-        if have_original:
-            orig = throughput(work, c1, c2, "original", True, args.events, args.batches)
-            print(f"  original  {orig:10.0f} events/s   (Skytools pgq.cascade.CascadedWorker)")
-            print(f"  ratio     {ours / orig:10.1f} x")
-        else:
-            print("  original  not run (python3-pgq is not installed: apt-get install python3-pgq)")
+        runs = [(args.events, args.batches, f" (goal >= {GOAL_RATE})")]
+        if args.small_batches:
+            runs.append((args.small_events, args.small_batches, " (per-batch cost)"))
+        for i, (events, batches, note) in enumerate(runs):
+            print(f"root -> branch copy, {events} events in {batches} batches:")
+            ours = throughput(work, c1, c2, f"ours{i}", False, events, batches)
+            print(f"  ours      {ours:10.0f} events/s  {note}")
+            if have_original:
+                orig = throughput(work, c1, c2, f"original{i}", True, events, batches)
+                print(f"  original  {orig:10.0f} events/s   (Skytools pgq.cascade.CascadedWorker)")
+                print(f"  ratio     {ours / orig:10.1f} x")
+            elif args.no_original:
+                print("  original  not run (--no-original)")
+            else:
+                print("  original  not run (no python3-pgq: apt-get install python3-pgq)")
         if args.latency_events:
             lat = latency(work, c1, c2, args.latency_events, args.rate)
             print(

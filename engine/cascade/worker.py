@@ -26,23 +26,39 @@ leaf
 
 One batch, and why a kill -9 anywhere loses or doubles nothing::
 
-    provider: next_batch_custom(queue, worker ...)                 commit
-    target:   [lock] state check (is_batch_done)
-              copy events, special events, set_consumer_completed  commit  <- the atomic point
-    target:   pgq.ticker(queue, tick_id, tick_time, event_seq)     commit  (branch)
-    provider: [set_subscriber_watermark] finish_batch              commit
+    target:   begin; lock; state and node role (refresh_state)
+    provider: next_batch_custom(queue, worker ...)                  (autocommit)
+    target:   is_batch_done; copy events, cascade events,
+              set_consumer_completed; commit               <- the atomic point
+    target:   pgq.ticker(queue, tick_id, tick_time, event_seq)      (branch, own transaction)
+    provider: [set_subscriber_watermark] finish_batch               (autocommit)
 
 A batch whose prev tick is the node's completed tick is applied; one whose cur
 tick is the completed tick was applied already (its local tick is created if the
 crash came before it); anything else is ``Lost position``.
 
+Both connections are in autocommit with explicit transactions (no BEGIN round
+trips); the open batch pins its ticks on the provider, so reading it needs no
+transaction there.  A pgq_tick NOTIFY of the provider wakes the worker; the local
+tick (pgq.ticker) NOTIFYs this node's consumers.
+
 The copy is set-based: the batch comes from the provider as one ``COPY (batch
-query) TO STDOUT`` and goes into ``pgq.current_event_table(queue)`` with one
-``COPY FROM STDIN``; the cascade events (``pgq.*`` types, rare) are then read
-separately and processed.  A subclass that applies data (Londiste) overrides
-``process_remote_event`` or ``process_remote_batch`` and gets every event as an
-``engine.consumer.Event`` instead, copied through ``copy_event`` (COPY of
-buffered rows).
+query) TO STDOUT`` piped (a thread) into one ``COPY FROM STDIN`` into
+``pgq.current_event_table(queue)`` at the same time; byte counts on the way find
+cascade and retry events, which are then read separately (rare).
+
+Hooks for subclasses (Londiste): ``process_remote_event(src_curs, dst_curs, ev)``
+(data events; call the base for ``pgq.*``), ``process_remote_batch(src_db, batch,
+events, dst_db)``, ``copy_event(dst_curs, ev, filtered_copy)`` /
+``flush_events(dst_curs)``, ``finish_remote_batch(src_db, dst_db, batch)``,
+``is_batch_done(state, batch, dst)``, ``process_root_node(dst)``,
+``publish_local_wm(src_db, dst_db, batch)``, ``create_branch_tick(dst_db, batch)``,
+``event_table(dcur, role)``, ``refresh_state(dst)``; class attributes
+``main_worker`` and ``max_evbuf``; ``self.role`` (NodeRole) and
+``self.consumer_state``.  A subclass that overrides process_remote_event,
+process_remote_batch or copy_event gets every event as an ``engine.consumer.Event``
+(read with pgq_lazy_fetch through a cursor) and copies them through copy_event
+(COPY of buffered rows), in the order it processes them.
 
 Cascade events (ev_extra1 = queue name): ``pgq.location-info`` →
 ``register_location`` here, ``pgq.unregister-location`` → ``unregister_location``,
@@ -83,6 +99,7 @@ from datetime import datetime
 from typing import IO, Any, ClassVar
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
@@ -130,6 +147,35 @@ _EVENT_SELECT = (
 # events every worker must see even where it copies with COPY: cascade events and
 # (always an error) retry events
 _SPECIAL_WHERE = "ev_type like 'pgq.%' or ev_retry is not null"
+# the worker's state and the node's role in one round trip
+_STATE_QUERY = (
+    "select s.ret_code, s.ret_note, s.node_type, s.node_name, s.completed_tick,"
+    " s.provider_node, s.provider_location, s.paused, s.uptodate, s.cur_error,"
+    " n.ret_code as info_code, n.ret_note as info_note, n.global_watermark,"
+    " n.local_watermark, n.combined_queue, n.combined_type, n.node_attrs"
+    " from pgq_node.get_consumer_state(%s, %s) s, pgq_node.get_node_info(%s) n"
+)
+_STATE_KEYS = (
+    "ret_code",
+    "ret_note",
+    "node_type",
+    "node_name",
+    "completed_tick",
+    "provider_node",
+    "provider_location",
+    "paused",
+    "uptodate",
+    "cur_error",
+)
+_INFO_KEYS = (
+    "node_type",
+    "node_name",
+    "global_watermark",
+    "local_watermark",
+    "combined_queue",
+    "combined_type",
+    "node_attrs",
+)
 # bytes moved per read and write between the two COPYs
 _PIPE_BUFFER = 1 << 16
 
@@ -420,6 +466,7 @@ queue_name = myqueue
         """The connection to this node's database (the worker's target)."""
         if self.dst is None or self.dst.closed:
             self.dst = _open(self.db_connstr, f"{self.job_name} worker")
+            self.dst.autocommit = True  # transactions are explicit: no BEGIN round trips
         return self.dst
 
     def remote_connstr(self, location: str) -> str:
@@ -434,11 +481,12 @@ queue_name = myqueue
         if not self.provider_connstr:
             raise DaemonError(f"no provider location for queue {self.queue_name}")
         self.src = _open(self.remote_connstr(self.provider_connstr), f"{self.job_name} worker")
+        # autocommit: the open batch pins its ticks, so its reads need no transaction
+        self.src.autocommit = True
         self._src_connected = time.monotonic()
         if self.use_notify:
             with self.src.cursor() as cur:
                 cur.execute("listen pgq_tick")
-            self.src.commit()
         return self.src
 
     def close_connections(self) -> None:
@@ -456,16 +504,36 @@ queue_name = myqueue
     def refresh_state(self, dst: psycopg2.extensions.connection) -> dict[str, Any]:
         """Read the worker's state and the node's role from this node; say we saw it.
 
-        Also sets uptodate (the admin's pause/resume waits for it), clears an error
-        recorded by an earlier round that failed, and reconnects to the provider
-        when its location changed.
+        Opens a transaction on dst (locked for this worker name) that the round ends
+        (end_transaction).  Also sets uptodate (the admin's pause/resume waits for
+        it), clears an error recorded by an earlier round that failed, and
+        reconnects to the provider when its location changed.
         """
         with dst.cursor() as cur:
-            state = self._api_row(
-                cur,
-                "select * from pgq_node.get_consumer_state(%s, %s)",
-                (self.queue_name, self.consumer_name),
-            )
+            # the transaction that follows holds the lock: one worker at a time per
+            # node and name (a second one waits here, then finds the batch done)
+            try:
+                row = self._api_row(
+                    cur,
+                    "begin; select pg_advisory_xact_lock(hashtextextended(%s, 0)); " + _STATE_QUERY,
+                    (
+                        f"pgq_node worker {self.queue_name} {self.consumer_name}",
+                        self.queue_name,
+                        self.consumer_name,
+                        self.queue_name,
+                    ),
+                )
+            except (psycopg2.errors.UndefinedFunction, psycopg2.errors.InvalidSchemaName):
+                dbname = dst.info.dbname
+                self.end_transaction(dst, commit=False)
+                raise DaemonError(
+                    f"the node's database {dbname} has no pgq_node module: install it"
+                    " (python -m engine.install ... pgq_node) and create the node"
+                ) from None
+            if row["info_code"] is not None and row["info_code"] >= 300:
+                raise DaemonError(f"{row['info_code']} {row['info_note']}")
+            state = {k: row[k] for k in _STATE_KEYS}
+            info = {k: row[k] for k in _INFO_KEYS}
             if not state["uptodate"]:
                 cur.execute(
                     "select * from pgq_node.set_consumer_uptodate(%s, %s, true)",
@@ -476,10 +544,6 @@ queue_name = myqueue
                     "select * from pgq_node.set_consumer_error(%s, %s, NULL)",
                     (self.queue_name, self.consumer_name),
                 )
-            info = self._api_row(
-                cur, "select * from pgq_node.get_node_info(%s)", (self.queue_name,)
-            )
-        dst.commit()
         self.consumer_state = state
         self.role = NodeRole.from_node_info(self.queue_name, info)
         if self.role.wait_behind:
@@ -491,6 +555,15 @@ queue_name = myqueue
             super().close_connections()  # the provider's, not the target's
             self.provider_connstr = loc
         return state
+
+    @staticmethod
+    def end_transaction(conn: psycopg2.extensions.connection, commit: bool = True) -> None:
+        """COMMIT (or ROLLBACK) the explicit transaction open on an autocommit connection."""
+        if conn.closed:
+            return
+        if conn.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+            with conn.cursor() as cur:
+                cur.execute("commit" if commit else "rollback")
 
     @staticmethod
     def _api_row(cur: Any, query: str, args: Sequence[Any]) -> dict[str, Any]:
@@ -508,6 +581,12 @@ queue_name = myqueue
     def work(self) -> bool:
         try:
             more = self._work()
+        except psycopg2.Error as e:
+            self.set_error(e)
+            if self.is_connection_error(e):
+                raise
+            # the server's message says it all (a missing module, a refused call ...)
+            raise DaemonError(describe_error(e)) from e
         except Exception as e:
             self.set_error(e)
             raise
@@ -518,13 +597,12 @@ queue_name = myqueue
         msg = describe_error(err)
         try:
             dst = self.get_dst()
-            dst.rollback()
+            self.end_transaction(dst, commit=False)
             with dst.cursor() as cur:
                 cur.execute(
                     "select * from pgq_node.set_consumer_error(%s, %s, %s)",
                     (self.queue_name, self.consumer_name, msg),
                 )
-            dst.commit()
         except Exception as e:
             log.debug("cannot record the error on the node: %s", describe_error(e))
 
@@ -534,24 +612,27 @@ queue_name = myqueue
         role = self.role
         assert role is not None
         if state["paused"]:
+            self.end_transaction(dst)
             log.debug("worker %s is paused", self.consumer_name)
             self.update_status(paused=True)
             return False
         self._status.pop("paused", None)
         if role.node_type == "root":
+            self.end_transaction(dst)
             self.process_root_node(dst)
             return False
         src = self.get_src()
         cur = src.cursor()
         del src.notifies[:]  # a tick after this point wakes the next sleep
         batch = self._next_batch(cur)
-        src.commit()
         if batch is None:
+            self.end_transaction(dst)
             self._idle()
             return False
         self.batch = batch
         if role.wait_behind and batch.tick_id > state["completed_tick"]:
             # the combined queue's worker sets our position; the batch stays open
+            self.end_transaction(dst)
             log.debug("wait behind: tick %s, completed %s", batch.tick_id, state["completed_tick"])
             self._idle()
             return False
@@ -562,7 +643,7 @@ queue_name = myqueue
             self.publish_local_wm(src, dst, batch)
         cur.execute("select pgq.finish_batch(%s)", (batch.batch_id,))
         kill_point("after_finish")
-        src.commit()
+        self.end_transaction(src)  # where the events were read through a cursor
         kill_point("after_commit")
         self.batch = None
         self.total_batches += 1
@@ -615,20 +696,10 @@ queue_name = myqueue
         assert role is not None
         if role.wait_behind:
             return self.process_wait_behind(src, dst, batch)
-        with dst.cursor() as dcur:
-            # one worker at a time per node and name: a second one waits here, then
-            # finds the batch done
-            dcur.execute(
-                "select pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                (f"pgq_node worker {self.queue_name} {self.consumer_name}",),
-            )
-            state = self._api_row(
-                dcur,
-                "select * from pgq_node.get_consumer_state(%s, %s)",
-                (self.queue_name, self.consumer_name),
-            )
+        assert self.consumer_state is not None
+        state = self.consumer_state  # read under the worker's lock, in dst's transaction
         if self.is_batch_done(state, batch, dst):
-            dst.rollback()
+            self.end_transaction(dst)
             log.info("batch %s..%s was applied already", batch.prev_tick_id, batch.tick_id)
             return 0
         count = self.copy_and_process(src, dst, batch)
@@ -669,7 +740,7 @@ queue_name = myqueue
                     "select last_tick_id from pgq.get_queue_info(%s)",
                     (self.queue_name,),
                 )
-            dst.commit()
+            self.end_transaction(dst)
             if last_tick != cur_tick:
                 if last_tick != prev_tick:
                     raise DaemonError(
@@ -702,6 +773,8 @@ queue_name = myqueue
         assert role is not None
         self.ev_buf = []
         if self._uses_events():
+            with src.cursor() as scur:
+                scur.execute("begin")  # the batch cursor lives in a transaction
             events = self._load_events(src.cursor(), batch)
             self.process_remote_batch(src, batch, events, dst)
             return events.count if isinstance(events, BatchWalker) else len(events)
@@ -797,8 +870,15 @@ queue_name = myqueue
             thread.start()
             try:
                 dcur.copy_expert(copy_in, counter, size=_PIPE_BUFFER)
+            except Exception:
+                rfile.close()  # the target failed: the provider's side stops too
+                thread.join()
+                # a provider that failed first cut the stream short: its error is the news
+                if errors and not isinstance(errors[0], OSError):
+                    raise errors[0] from None
+                raise
             finally:
-                rfile.close()  # a target that failed: the provider's side stops too
+                rfile.close()
                 thread.join()
         if errors:
             raise errors[0]
@@ -806,13 +886,15 @@ queue_name = myqueue
 
     def event_table(self, dcur: Any, role: NodeRole) -> sql.Composable:
         """The target queue's current event table, in replica mode where inserts are disabled."""
+        query = "select pgq.current_event_table(%s)"
         if role.keep_event_ids:
             # a branch queue refuses inserts except in replica mode (as the original's
             # worker runs its target connection); only for this transaction
-            dcur.execute(
-                "select pg_catalog.set_config('session_replication_role', 'replica', true)"
+            query = (
+                "select pg_catalog.set_config('session_replication_role', 'replica', true); "
+                + query
             )
-        name = fetch_value(dcur, "select pgq.current_event_table(%s)", (role.target_queue,))
+        name = fetch_value(dcur, query, (role.target_queue,))
         return sql.Identifier(*name.split(".", 1))
 
     def process_remote_batch(
@@ -903,7 +985,7 @@ queue_name = myqueue
         with src.cursor() as src_curs, dst.cursor() as dst_curs:
             for ev in events:
                 self.process_remote_event(src_curs, dst_curs, ev)
-        dst.commit()
+        self.end_transaction(dst)
         return len(events)
 
     # -- copying through Python (subclasses) -------------------------------------------
@@ -977,11 +1059,11 @@ queue_name = myqueue
                         "select pgq.insert_event(%s, 'pgq.tick-id', %s, %s, null, null, null)",
                         (role.target_queue, str(batch.tick_id), self.queue_name),
                     )
+            # the atomic point: data and position commit together (one round trip)
             dcur.execute(
-                "select * from pgq_node.set_consumer_completed(%s, %s, %s)",
+                "select * from pgq_node.set_consumer_completed(%s, %s, %s); commit",
                 (self.queue_name, self.consumer_name, batch.tick_id),
             )
-        dst_db.commit()
         kill_point("after_dst_commit")
         if self.main_worker and role.create_tick:
             self.create_branch_tick(dst_db, batch)
@@ -995,8 +1077,7 @@ queue_name = myqueue
             dcur.execute(
                 "select pgq.ticker(%s, %s, %s, %s)",
                 (self.queue_name, batch.tick_id, batch.tick_time, batch.cur_tick_event_seq),
-            )
-        dst_db.commit()
+            )  # autocommit: a transaction of its own
 
     # -- watermarks --------------------------------------------------------------------
     def process_root_node(self, dst: psycopg2.extensions.connection) -> None:
@@ -1008,7 +1089,6 @@ queue_name = myqueue
                 cur.execute(
                     "select * from pgq_node.set_global_watermark(%s, NULL)", (self.queue_name,)
                 )
-            dst.commit()
             self.global_wm_publish_time = now
         self._idle()
         self.update_status(standby=True)
@@ -1021,10 +1101,7 @@ queue_name = myqueue
         dst_db: psycopg2.extensions.connection,
         batch: CascadeBatch,
     ) -> None:
-        """Report this node's local watermark to the provider every local_wm_publish_period.
-
-        Runs in the provider's batch transaction (it commits with finish_batch).
-        """
+        """Report this node's local watermark to the provider every local_wm_publish_period."""
         now = time.time()
         if now - self.local_wm_publish_time < self.local_wm_publish_period:
             return
@@ -1054,7 +1131,6 @@ queue_name = myqueue
                 (self.queue_name,),
             )
             nodes = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
-        dst_db.commit()
         wm = role.local_watermark
         if wm is None or self.real_global_wm is None:
             return
@@ -1084,7 +1160,6 @@ queue_name = myqueue
                 wm = row[0]
         with dst_db.cursor() as cur:
             cur.execute("select pgq_node.set_global_watermark(%s, %s)", (self.queue_name, wm))
-        dst_db.commit()
 
     # -- waking up ---------------------------------------------------------------------
     def wake_fds(self) -> list[int]:
