@@ -33,6 +33,7 @@ from engine.db import ApiError, ConnInfo, call_api, describe_error, sql
 
 __all__ = [
     "RESURRECT_DUMP_FILE",
+    "WAKE_CHANNEL",
     "CascadeAdmin",
     "CascadeError",
     "NodeStatus",
@@ -45,6 +46,10 @@ Progress = Callable[[str], None]
 
 # where resurrect writes the events that no surviving node received (the original's name)
 RESURRECT_DUMP_FILE = "resurrect-lost-events.json"
+# NOTIFY channel the admin signals on a node's database after changing a worker's
+# state there (pause, resume), payload the queue name: a worker that LISTENs on it
+# sees the change at once instead of after its sleep
+WAKE_CHANNEL = "pgq_node_state"
 # the modules a node needs, in install order
 NODE_MODULES = ("pgq", "pgq_node")
 # connection keys of the console's description that other members get too when their
@@ -897,6 +902,7 @@ class CascadeAdmin:
             return False
         if state.paused != paused:
             self._call(node, "pgq_node.set_consumer_paused", [self.queue, consumer, paused])
+        self._query(node, "select pg_notify(%s, %s)", [WAKE_CHANNEL, self.queue])
         self._say(f'{node}: consumer "{consumer}" {word}, waiting for it to confirm')
         return True
 
