@@ -508,6 +508,12 @@ queue_name = myqueue
     def work(self) -> bool:
         try:
             more = self._work()
+        except psycopg2.Error as e:
+            self.set_error(e)
+            if self.is_connection_error(e):
+                raise
+            # the server's message says it all (a missing module, a refused call ...)
+            raise DaemonError(describe_error(e)) from e
         except Exception as e:
             self.set_error(e)
             raise
@@ -797,8 +803,15 @@ queue_name = myqueue
             thread.start()
             try:
                 dcur.copy_expert(copy_in, counter, size=_PIPE_BUFFER)
+            except Exception:
+                rfile.close()  # the target failed: the provider's side stops too
+                thread.join()
+                # a provider that failed first cut the stream short: its error is the news
+                if errors and not isinstance(errors[0], OSError):
+                    raise errors[0] from None
+                raise
             finally:
-                rfile.close()  # a target that failed: the provider's side stops too
+                rfile.close()
                 thread.join()
         if errors:
             raise errors[0]

@@ -351,6 +351,48 @@ def test_cascade_events_reach_every_node(chain, tmp_path):
         assert p.alive(), p.text()
 
 
+def test_sync_watermark_branch_sets_its_own_global_watermark(chain, tmp_path):
+    root, branch, leaf = chain
+    branch.api("select * from pgq_node.set_node_attrs(%s, %s)", (Q, "sync_watermark=branch,leaf"))
+    gwm0 = branch.info()["global_watermark"]
+    procs = [
+        start_worker(root, tmp_path),
+        start_worker(branch, tmp_path),
+        start_worker(leaf, tmp_path, module="tests.db.test_cascade_worker"),
+    ]
+
+    def moved() -> bool:
+        insert_events(root, ["x"])
+        tick(root)
+        return branch.info()["global_watermark"] > gwm0
+
+    wait_for(moved, timeout=60, interval=0.3, what="the synced global watermark moving")
+    # a listed node that stays behind holds the subtree's global watermark back,
+    # while upstream moves on (the branch reports its batches, not its subtree)
+    leaf.api("select * from pgq_node.set_consumer_paused(%s, %s, true)", (Q, leaf.worker))
+    wait_for(lambda: leaf.state()["uptodate"], timeout=30, what="the leaf paused")
+    held = leaf.info()["local_watermark"]
+
+    def upstream_passed() -> bool:
+        insert_events(root, ["y"])
+        tick(root)
+        return root.info()["global_watermark"] > held
+
+    wait_for(upstream_passed, timeout=60, interval=0.3, what="the root's watermark passing")
+    time.sleep(1.5)  # a few more publish periods
+    assert branch.info()["global_watermark"] <= held
+    # the global-watermark events copied downstream carry the subtree's value
+    upstream = {r[0]: int(r[3]) for r in queue_events(root) if r[2] == "pgq.global-watermark"}
+    copied = {r[0]: int(r[3]) for r in queue_events(branch) if r[2] == "pgq.global-watermark"}
+    assert copied
+    assert set(copied) <= set(upstream)
+    assert all(copied[i] <= upstream[i] for i in copied)
+    assert any(copied[i] < upstream[i] for i in copied)
+    for p in procs:
+        assert p.alive(), p.text()
+        assert "Traceback" not in p.text(), p.text()
+
+
 def test_unknown_cascade_event_is_an_error(chain, tmp_path):
     root, branch, _leaf = chain
     worker = start_worker(branch, tmp_path)
@@ -366,6 +408,32 @@ def test_unknown_cascade_event_is_an_error(chain, tmp_path):
     assert "unknown cascade event type pgq.no-such-thing" in branch.state()["cur_error"]
     assert branch.completed() == before  # the batch was not applied
     time.sleep(0.5)
+    assert worker.alive()
+    assert "Traceback" not in worker.text()
+
+
+def test_retry_events_are_refused(chain, tmp_path):
+    root, branch, _leaf = chain
+    insert_events(root, ["r1", "r2"])
+    tick(root)
+    # somebody took the worker's batch on the root and sent an event to retry
+    conn = root.db.connect(autocommit=False)
+    with conn.cursor() as cur:
+        cur.execute("select pgq.next_batch(%s, %s)", (Q, branch.worker))
+        batch = cur.fetchone()[0]
+        cur.execute("select ev_id from pgq.get_batch_events(%s) where ev_data = 'r1'", (batch,))
+        cur.execute("select pgq.event_retry(%s, %s, 0)", (batch, cur.fetchone()[0]))
+        cur.execute("select pgq.finish_batch(%s)", (batch,))
+    conn.commit()
+    branch.api(
+        "select * from pgq_node.set_consumer_completed(%s, %s, %s)",
+        (Q, branch.worker, root.last_tick()),
+    )
+    root.db.execute("select pgq.maint_retry_events()")
+    tick(root)
+    worker = start_worker(branch, tmp_path)
+    err = wait_for(lambda: branch.state()["cur_error"], timeout=30, what="error recorded")
+    assert "must not get retry events" in err, err
     assert worker.alive()
     assert "Traceback" not in worker.text()
 
@@ -395,7 +463,7 @@ def test_unreachable_provider_is_recorded(chain, tmp_path):
     insert_events(root, ["a"])
     tick(root)
     wait_for(lambda: branch.completed() == root.last_tick(), timeout=30, what="first batch")
-    root.cluster.stop(mode="immediate")
+    root.cluster.stop()  # fast: the test clusters commit asynchronously
     err = wait_for(lambda: branch.state()["cur_error"], timeout=60, what="error recorded")
     assert "connect" in err.lower() or "terminat" in err.lower() or "server" in err.lower(), err
     root.cluster.start()
@@ -409,6 +477,25 @@ def test_unreachable_provider_is_recorded(chain, tmp_path):
     )
     assert worker.alive()
     assert "Traceback" not in worker.text()
+
+
+@pytest.mark.parametrize("module", ["pgq_node", "none"])
+def test_a_database_that_is_no_node_is_one_line_of_error(db, empty_db, tmp_path, module):
+    target = db if module == "pgq_node" else empty_db
+    ini = write_ini(
+        tmp_path / "w.ini",
+        "cascade_worker",
+        {"db": target.dsn, "queue_name": Q, "loop_delay": 0.1, "exception_sleep": 0.2},
+    )
+    worker = Proc("engine.cascade.worker", [str(ini)], tmp_path / "w.log")
+    wait_for(lambda: worker.text().count("failed:") >= 2, timeout=30, what="errors logged")
+    worker.stop()
+    text = worker.text()
+    assert "Traceback" not in text, text
+    if module == "pgq_node":
+        assert "404 " in text, text  # get_consumer_state: unknown queue
+    else:
+        assert "pgq_node.get_consumer_state" in text and "does not exist" in text, text
 
 
 def test_lost_position_is_refused(chain, tmp_path):
@@ -599,6 +686,44 @@ def test_merge_leaf_copies_into_its_combined_root(cluster_factory, tmp_path):
     assert max(t for t, _ in ticks) == top
     # the part queue's cascade events are still applied on the merge node
     assert "m_part" in merge.locations() and "p_root" in merge.locations()
+
+
+def test_merge_leaf_waits_behind_its_combined_branch(cluster_factory, tmp_path):
+    """part root P; on R a merge leaf into the combined root; on M a merge leaf whose
+    combined queue is a branch of R's: M's part worker only follows (wait_behind)."""
+    p_root = new_node(cluster_factory, "p_root", queue="part")
+    r_part = new_node(cluster_factory, "r_part", queue="part")
+    r_comb = Node(r_part.cluster, "r_comb", queue="comb")
+    m_part = new_node(cluster_factory, "m_part", queue="part")
+    m_comb = Node(m_part.cluster, "m_comb", queue="comb")
+    create_root(p_root)
+    create_root(r_comb)
+    create_subscriber(r_part, p_root, p_root, "leaf", combined="comb")
+    create_subscriber(m_comb, r_comb, r_comb)
+    create_subscriber(m_part, p_root, p_root, "leaf", combined="comb")
+    assert m_part.info()["combined_type"] == "branch"
+    procs = [start_worker(n, tmp_path) for n in (r_part, m_comb, m_part)]
+    datas = [f"w{i}" for i in range(200)]
+    insert_events(p_root, datas[:50])
+    tick(p_root)
+    insert_events(p_root, datas[50:])
+    tick(p_root)
+    top = p_root.last_tick()
+    wait_caught_up([r_part], p_root, procs=procs)
+
+    def comb_copied() -> bool:
+        tick(r_comb)  # the combined root's ticks carry the part's events and tick-ids
+        return m_comb.completed() >= r_comb.last_tick() - 1 and caught_up(m_part, top)
+
+    wait_for(comb_copied, timeout=60, interval=0.3, what="M following through its branch")
+    # the data came to M once, through the combined queue
+    got = [r[3] for r in queue_events(m_comb) if r[2] == "t"]
+    assert Counter(got) == Counter(datas)
+    # M's part worker never copied anything itself, yet its position is the part's top
+    assert m_part.completed() == top
+    for p in procs:
+        assert p.alive(), p.text()
+        assert "Traceback" not in p.text(), p.text()
 
 
 def test_slow_path_subclass_on_a_branch(cluster_factory, tmp_path):
