@@ -852,3 +852,23 @@ def test_failover_interrupted_is_finished_by_running_it_again(running):
     ) == [("r.gravestone",)]
     c.insert("b1", ["2"])
     c.wait_caught_up(["b2"], "b1")
+
+
+@pytest.mark.parametrize("at", ["paused, waiting", "subscribed at tick", "resumed, waiting"])
+def test_change_provider_interrupted_at_any_step_is_finished_by_running_it_again(running, at):
+    c = running(THREE)
+    c.register_consumer("b2")
+    c.insert("r", ["1"])
+    c.wait_caught_up(["b1", "b2"], "r")
+    admin = interrupting(c, "r", at)
+    with pytest.raises(Interrupt):
+        admin.change_provider("b2", "b1")
+    admin.close()
+    c.admin("r").change_provider("b2", "b1")
+    assert c.query("b2", "select provider_node, paused from pgq_node.local_state") == [
+        ("b1", False)
+    ]
+    assert c.query("r", "select subscriber_node from pgq_node.subscriber_info") == [("b1",)]
+    c.insert("r", ["2"])
+    c.wait_caught_up(["b1", "b2"], "r")
+    assert c.consume("b2") == ["1", "2"]
