@@ -872,3 +872,16 @@ def test_change_provider_interrupted_at_any_step_is_finished_by_running_it_again
     c.insert("r", ["2"])
     c.wait_caught_up(["b1", "b2"], "r")
     assert c.consume("b2") == ["1", "2"]
+
+
+def test_create_merge_leaf(make_cascade):
+    c = make_cascade("r", "m")
+    build_tree(c, {"r": ("root", None)})
+    with CascadeAdmin(c.clusters["m"].conn_info("postgres"), "combined") as combined:
+        combined.create_root("m_combined", c.location("m"))
+    c.admin("m").create_leaf("m", c.location("r"), c.location("m"), merge="combined")
+    q = "select node_type, combined_queue from pgq_node.node_info where queue_name = %s"
+    assert c.query("m", q, (QUEUE,)) == [("leaf", "combined")]
+    assert {n.name: n.combined_queue for n in c.admin("r").status()}["m"] == "combined"
+    with pytest.raises(CascadeError, match="only a leaf can merge"):
+        c.admin("r").create_branch("x", c.location("r"), merge="combined")
