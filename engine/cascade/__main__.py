@@ -92,10 +92,14 @@ def _parser() -> argparse.ArgumentParser:
         [f"{PROG} [options] CONFIG.ini COMMAND [args]", "", "commands:"]
         + [f"  {line}" for line in COMMANDS.values()]
     )
-    p = argparse.ArgumentParser(prog=PROG, usage=usage, description=__doc__.split("\n", 1)[0])
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        usage=usage,
+        description="Administer a cascaded queue (pgq_node) with Skytools setadm's commands.",
+    )
     p.add_argument("config", metavar="CONFIG.ini")
     p.add_argument("command", metavar="COMMAND")
-    p.add_argument("args", nargs="*", metavar="ARG")
+    p.add_argument("args", nargs="*", default=[], metavar="ARG")
     g = p.add_argument_group("cascade admin options")
     g.add_argument("--connstr", action="store_true", help="(the original's; ignored)")
     g.add_argument("--provider", help="create-*: the provider's connect string; else its name")

@@ -33,6 +33,7 @@ from engine.db import ApiError, ConnInfo, call_api, describe_error, sql
 
 __all__ = [
     "RESURRECT_DUMP_FILE",
+    "WAKE_CHANNEL",
     "CascadeAdmin",
     "CascadeError",
     "NodeStatus",
@@ -45,6 +46,10 @@ Progress = Callable[[str], None]
 
 # where resurrect writes the events that no surviving node received (the original's name)
 RESURRECT_DUMP_FILE = "resurrect-lost-events.json"
+# NOTIFY channel the admin signals on a node's database after changing a worker's
+# state there (pause, resume), payload the queue name: a worker that LISTENs on it
+# sees the change at once instead of after its sleep
+WAKE_CHANNEL = "pgq_node_state"
 # the modules a node needs, in install order
 NODE_MODULES = ("pgq", "pgq_node")
 # connection keys of the console's description that other members get too when their
@@ -897,6 +902,7 @@ class CascadeAdmin:
             return False
         if state.paused != paused:
             self._call(node, "pgq_node.set_consumer_paused", [self.queue, consumer, paused])
+        self._query(node, "select pg_notify(%s, %s)", [WAKE_CHANNEL, self.queue])
         self._say(f'{node}: consumer "{consumer}" {word}, waiting for it to confirm')
         return True
 
@@ -1240,6 +1246,8 @@ class CascadeAdmin:
 
     def _finish_switchover_root(self, new: str) -> None:
         """Finish an interrupted root switchover: a second root left reads from the new one."""
+        self._drop_stale_subscriptions(new, keep="")
+        self._ensure_resumed(new, self._worker_of(new))
         for name in sorted(self._members):
             if name == new or not self._alive(name):
                 continue
@@ -1274,17 +1282,30 @@ class CascadeAdmin:
             else:  # an earlier run promoted the new root: the old one's last tick stands
                 last_tick = self._top_tick(old)
             self._promote(new, new_worker, old, old_worker, last_tick, new_info.provider_node)
-            self._call(old, "pgq_node.demote_root", [self.queue, 1, new])  # done: a no-op
-            self._call(old, "pgq_node.demote_root", [self.queue, 3, new])
+            # demoted and resumed in one transaction: no run leaves it demoted but paused
+            with self._transaction(old) as conn:
+                self._call(old, "pgq_node.demote_root", [self.queue, 1, new], conn=conn)
+                self._call(old, "pgq_node.demote_root", [self.queue, 3, new], conn=conn)
+                self._call(
+                    old, "pgq_node.set_consumer_paused", [self.queue, old_worker, False], conn=conn
+                )
             self._say(f'{old}: now a branch reading from "{new}"')
-            self._set_paused(old, old_worker, False)
+            self._ensure_resumed(old, old_worker)
         else:
             self._say(f"{old}: already a {old_info.node_type}")
             self._promote(new, new_worker, old, old_worker, None, new_info.provider_node)
-            state = self._call(old, "pgq_node.get_consumer_state", [self.queue, old_worker])[0]
-            if state.paused:
-                self._set_paused(old, old_worker, False)
+            self._ensure_resumed(old, old_worker)
         self._say(f'node "{new}" is the root')
+
+    def _ensure_resumed(self, node: str, consumer: str) -> None:
+        """Resume a consumer if paused, and wait until its worker has seen its state."""
+        state = self._call(node, "pgq_node.get_consumer_state", [self.queue, consumer])[0]
+        if state.paused:
+            self._set_paused(node, consumer, False)
+        elif not state.uptodate:
+            self._query(node, "select pg_notify(%s, %s)", [WAKE_CHANNEL, self.queue])
+            self._say(f'{node}: waiting for consumer "{consumer}" to confirm')
+            self._confirm_paused(node, consumer, False)
 
     def _wait_caught_up(self, node: str, worker: str, tick: int) -> None:
         state = self._call(node, "pgq_node.get_consumer_state", [self.queue, worker])[0]
@@ -1320,7 +1341,12 @@ class CascadeAdmin:
             )
             self._say(f'{new}: "{old}" subscribed at tick {last_tick}')
         if info.node_type == "branch":
-            self._call(new, "pgq_node.promote_branch", [self.queue])
+            # promoted and resumed in one transaction: no run leaves a paused root
+            with self._transaction(new) as conn:
+                self._call(new, "pgq_node.promote_branch", [self.queue], conn=conn)
+                self._call(
+                    new, "pgq_node.set_consumer_paused", [self.queue, new_worker, False], conn=conn
+                )
             self._say(f"{new}: promoted to root")
         # the new root reads from nobody: off its provider's (and the old root's) list
         for above in dict.fromkeys(p for p in (provider, old) if p and p != new):
@@ -1334,9 +1360,7 @@ class CascadeAdmin:
                 if above == old:
                     raise
                 self._say(f"warning: {err}")
-        state = self._call(new, "pgq_node.get_consumer_state", [self.queue, new_worker])[0]
-        if state.paused or not state.uptodate:
-            self._set_paused(new, new_worker, False)
+        self._ensure_resumed(new, new_worker)
 
     def _takeover_branch(self, old: str, new: str) -> None:
         if self._is_upstream(old, new):
@@ -1362,6 +1386,8 @@ class CascadeAdmin:
         old = self._dead_root(new, new_info)
         if old is None:
             self._say(f'node "{new}" is the root already')
+            self._drop_stale_subscriptions(new, keep="")
+            self._ensure_resumed(new, str(new_info.worker_name))
             self._move_orphans(new)
             return
         if self._alive(old):

@@ -793,3 +793,95 @@ def test_takeover_of_a_dead_branch(running):
     ]
     c.insert("r", ["2"])
     c.wait_caught_up(["b2", "l"], "r")
+
+
+class Interrupt(Exception):
+    """Stands for Ctrl-C or a lost session in the middle of an action."""
+
+
+def interrupting(c: Cascade, node: str, at: str) -> CascadeAdmin:
+    """An admin on node whose action stops right after the progress line containing at."""
+
+    def progress(line: str) -> None:
+        c.lines.append(line)
+        if at in line:
+            raise Interrupt(line)
+
+    return CascadeAdmin(c.clusters[node].conn_info("postgres"), QUEUE, progress=progress)
+
+
+@pytest.mark.parametrize(
+    "at", ["inserts stopped", "last tick", "subscribed at tick", "promoted to root", "now a branch"]
+)
+def test_switchover_interrupted_at_any_step_is_finished_by_running_it_again(running, at):
+    c = running(THREE)
+    c.register_consumer("b2")
+    c.insert("r", ["1"])
+    c.wait_caught_up(["b1", "b2"], "r")
+    admin = interrupting(c, "b1", at)
+    with pytest.raises(Interrupt):
+        admin.switchover("b1")
+    admin.close()
+    c.admin("b1").switchover("b1")
+    info = "select node_type, provider_node from pgq_node.get_node_info(%s)"
+    assert c.query("b1", info, (QUEUE,))[0][0] == "root"
+    assert c.query("r", info, (QUEUE,)) == [("branch", "b1")]
+    assert c.query("r", "select paused from pgq_node.local_state") == [(False,)]
+    assert c.query("b1", "select paused from pgq_node.local_state") == [(False,)]
+    assert c.query(
+        "r", "select count(*) from pgq_node.subscriber_info where subscriber_node = 'b1'"
+    ) == [(0,)]
+    c.insert("b1", ["2"])
+    c.wait_caught_up(["r", "b2"], "b1")
+    assert c.consume("b2") == ["1", "2"]
+
+
+def test_failover_interrupted_is_finished_by_running_it_again(running):
+    c = running(THREE)
+    c.insert("r", ["1"])
+    c.wait_caught_up(["b1", "b2"], "r")
+    c.clusters["r"].kill()
+    admin = interrupting(c, "b1", "promoted to root")
+    with pytest.raises(Interrupt):
+        admin.failover("b1")
+    admin.close()
+    c.admin("b1").failover("b1")
+    assert c.query("b2", "select provider_node from pgq_node.local_state") == [("b1",)]
+    assert c.query(
+        "b1", "select worker_name from pgq_node.subscriber_info where subscriber_node = 'r'"
+    ) == [("r.gravestone",)]
+    c.insert("b1", ["2"])
+    c.wait_caught_up(["b2"], "b1")
+
+
+@pytest.mark.parametrize("at", ["paused, waiting", "subscribed at tick", "resumed, waiting"])
+def test_change_provider_interrupted_at_any_step_is_finished_by_running_it_again(running, at):
+    c = running(THREE)
+    c.register_consumer("b2")
+    c.insert("r", ["1"])
+    c.wait_caught_up(["b1", "b2"], "r")
+    admin = interrupting(c, "r", at)
+    with pytest.raises(Interrupt):
+        admin.change_provider("b2", "b1")
+    admin.close()
+    c.admin("r").change_provider("b2", "b1")
+    assert c.query("b2", "select provider_node, paused from pgq_node.local_state") == [
+        ("b1", False)
+    ]
+    assert c.query("r", "select subscriber_node from pgq_node.subscriber_info") == [("b1",)]
+    c.insert("r", ["2"])
+    c.wait_caught_up(["b1", "b2"], "r")
+    assert c.consume("b2") == ["1", "2"]
+
+
+def test_create_merge_leaf(make_cascade):
+    c = make_cascade("r", "m")
+    build_tree(c, {"r": ("root", None)})
+    with CascadeAdmin(c.clusters["m"].conn_info("postgres"), "combined") as combined:
+        combined.create_root("m_combined", c.location("m"))
+    c.admin("m").create_leaf("m", c.location("r"), c.location("m"), merge="combined")
+    q = "select node_type, combined_queue from pgq_node.node_info where queue_name = %s"
+    assert c.query("m", q, (QUEUE,)) == [("leaf", "combined")]
+    assert {n.name: n.combined_queue for n in c.admin("r").status()}["m"] == "combined"
+    with pytest.raises(CascadeError, match="only a leaf can merge"):
+        c.admin("r").create_branch("x", c.location("r"), merge="combined")
