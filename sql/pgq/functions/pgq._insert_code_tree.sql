@@ -14,7 +14,8 @@ returns text as $$
 --
 -- Parameters:
 --      i_queues - queues sorted by queue_name collate "C"
---      i_values - expressions for ev_id (NULL: next from the sequence),
+--      i_values - expressions for ev_id (NULL: next from the sequence,
+--                 which moves on anyway, as in the original),
 --                 ev_time, ev_owner, ev_retry, ev_type, ev_data,
 --                 ev_extra1 .. ev_extra4
 --
@@ -31,7 +32,12 @@ declare
     code    text := '';
     memo    text;
     id_expr text;
+    id_given text := '';
 begin
+    if i_values[1] <> 'null' then
+        -- an id given by the caller: the sequence moves all the same
+        id_given := E'\n    res := coalesce(' || i_values[1] || ', res);';
+    end if;
     if n = 0 then
         return '';
     end if;
@@ -46,9 +52,6 @@ begin
         memo := quote_literal('pgq.q' || q.queue_id::text);
         id_expr := 'nextval(' || quote_literal(pgq.quote_fqname(q.queue_event_seq))
             || '::regclass)';
-        if i_values[1] <> 'null' then
-            id_expr := 'coalesce(' || i_values[1] || ', ' || id_expr || ')';
-        end if;
         code := code || E'\nif $1 = ' || quote_literal(q.queue_name) || ' then'
             || E'\n    m := pg_catalog.current_setting(' || memo || ', true);'
             || E'\n    if m is null or m = '''' then'
@@ -56,11 +59,13 @@ begin
             || E'\n    else'
             || E'\n        c := m::integer;'
             || E'\n    end if;'
+            -- the id first, as the original: a refused insert uses one up
+            || E'\n    res := ' || id_expr || ';'
             || E'\n    if c > pgq._insert_state_bit(''table_bits'') then'
             || E'\n        perform pgq._insert_checks(' || q.queue_id || ', $1, c);'
             || E'\n        c := c & pgq._insert_state_bit(''table_bits'');'
             || E'\n    end if;'
-            || E'\n    res := ' || id_expr || ';';
+            || id_given;
         for i in 0 .. q.queue_ntables - 1 loop
             code := code || E'\n    ' || case when i = 0 then 'if' else 'elsif' end
                 || ' c = ' || i || ' then'

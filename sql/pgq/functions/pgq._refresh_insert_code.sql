@@ -12,6 +12,11 @@ returns void as $$
 --      trigger on pgq.queue when queues come, go or change names, and by
 --      the installer.
 --
+--      A function a user has replaced (pgq._insert_code_ours() says it is
+--      not ours) is never overwritten: a NOTICE names it, and the
+--      functions above it in the original's chain (insert_event(3) calls
+--      (7), (7) calls insert_event_raw) are generated to call it.
+--
 -- Parameters:
 --      None
 --
@@ -24,13 +29,24 @@ returns void as $$
 -- ----------------------------------------------------------------------
 declare
     queues  pgq.queue[];
+    sig_raw text := 'pgq.insert_event_raw(text, bigint, timestamptz, integer, integer,'
+                    ' text, text, text, text, text, text)';
+    sig_7   text := 'pgq.insert_event(text, text, text, text, text, text, text)';
+    sig_3   text := 'pgq.insert_event(text, text, text)';
+    own_raw boolean;
+    own_7   boolean;
+    own_3   boolean;
 begin
     -- one regeneration at a time: concurrent CREATE OR REPLACE would fail
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgq._refresh_insert_code'));
 
     queues := array(select q from pgq.queue q order by q.queue_name collate "C");
+    own_raw := coalesce(pgq._insert_code_ours(sig_raw), true);
+    own_7 := coalesce(pgq._insert_code_ours(sig_7), true);
+    own_3 := coalesce(pgq._insert_code_ours(sig_3), true);
 
-    execute pgq._insert_function_sql(queues, $sig$pgq.insert_event_raw(
+    if own_raw then
+        execute pgq._insert_function_sql(queues, $sig$pgq.insert_event_raw(
     queue_name text, ev_id bigint, ev_time timestamptz,
     ev_owner integer, ev_retry integer, ev_type text, ev_data text,
     ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text)$sig$, $doc$
@@ -38,6 +54,7 @@ begin
 -- Function: pgq.insert_event_raw(11)
 --
 --      Insert an event into a queue's current data table, all fields given.
+--      For pgq_admin; writers call pgq.insert_event().
 --
 -- Parameters:
 --      queue_name - name of the queue
@@ -49,31 +66,23 @@ begin
 --
 -- Returns:
 --      Event id.$doc$,
-        array['$2', '$3', '$4', '$5', '$6', '$7', '$8', '$9', '$10', '$11']);
+            array['$2', '$3', '$4', '$5', '$6', '$7', '$8', '$9', '$10', '$11']);
+    else
+        raise notice 'pgq: % is not the generated one (replaced by its user?): left as it is',
+            sig_raw;
+    end if;
 
-    execute pgq._insert_function_sql(queues, $sig$pgq.insert_event(
-    queue_name text, ev_type text, ev_data text)$sig$, $doc$
--- ----------------------------------------------------------------------
--- Function: pgq.insert_event(3)
---
---      Insert an event into a queue.
---
--- Parameters:
---      queue_name - name of the queue
---      ev_type    - user-specified type for the event
---      ev_data    - user data for the event
---
--- Returns:
---      Event id.$doc$,
-        array['null', 'now()', 'null', 'null', '$2', '$3', 'null', 'null', 'null', 'null']);
-
-    execute pgq._insert_function_sql(queues, $sig$pgq.insert_event(
+    if own_7 then
+        -- with a user's insert_event_raw in place, hand over to it, as the original
+        execute pgq._insert_function_sql(queues, $sig$pgq.insert_event(
     queue_name text, ev_type text, ev_data text,
     ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text)$sig$, $doc$
 -- ----------------------------------------------------------------------
 -- Function: pgq.insert_event(7)
 --
---      Insert an event into a queue, with all extra fields.
+--      Insert an event into a queue, with all extra fields.  The capture
+--      triggers insert through this function.  Runs with the owner's
+--      rights: writers have no rights on the event tables.
 --
 -- Parameters:
 --      queue_name - name of the queue
@@ -83,6 +92,40 @@ begin
 --
 -- Returns:
 --      Event id.$doc$,
-        array['null', 'now()', 'null', 'null', '$2', '$3', '$4', '$5', '$6', '$7']);
+            array['null', 'now()', 'null', 'null', '$2', '$3', '$4', '$5', '$6', '$7'],
+            case when not own_raw
+                 then 'pgq.insert_event_raw($1, null, pg_catalog.now(), null, null,'
+                      ' $2, $3, $4, $5, $6, $7)' end,
+            true);
+    else
+        raise notice 'pgq: % is not the generated one (replaced by its user?): left as it is',
+            sig_7;
+    end if;
+
+    if own_3 then
+        -- with a user's insert_event(7) (or raw) in place, hand over to it
+        execute pgq._insert_function_sql(queues, $sig$pgq.insert_event(
+    queue_name text, ev_type text, ev_data text)$sig$, $doc$
+-- ----------------------------------------------------------------------
+-- Function: pgq.insert_event(3)
+--
+--      Insert an event into a queue.  Runs with the owner's rights:
+--      writers have no rights on the event tables.
+--
+-- Parameters:
+--      queue_name - name of the queue
+--      ev_type    - user-specified type for the event
+--      ev_data    - user data for the event
+--
+-- Returns:
+--      Event id.$doc$,
+            array['null', 'now()', 'null', 'null', '$2', '$3', 'null', 'null', 'null', 'null'],
+            case when not (own_raw and own_7)
+                 then 'pgq.insert_event($1, $2, $3, null, null, null, null)' end,
+            true);
+    else
+        raise notice 'pgq: % is not the generated one (replaced by its user?): left as it is',
+            sig_3;
+    end if;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;

@@ -6,9 +6,8 @@ returns integer as $$
 --      Give a queue's tables the privileges of pgq.event_template, and
 --      its sequences the privileges producers and readers need.
 --
---      Inserts run with the caller's rights (no security definer on the
---      hot path), so writers need INSERT on the data tables and USAGE on
---      the event id sequence.
+--      As in the original, writers get nothing here: they insert through
+--      pgq.insert_event(), which runs with the owner's rights.
 --
 -- Parameters:
 --      x_queue_name - name of the queue
@@ -55,7 +54,7 @@ begin
     end loop;
 
     execute 'grant select, usage on ' || pgq.quote_fqname(q.queue_event_seq)
-            || ' to pgq_admin, pgq_writer';
+            || ' to pgq_admin';
     execute 'grant select on ' || pgq.quote_fqname(q.queue_event_seq) || ', '
             || pgq.quote_fqname(q.queue_tick_seq) || ' to public';
     execute 'grant usage on ' || pgq.quote_fqname(q.queue_tick_seq) || ' to pgq_admin';

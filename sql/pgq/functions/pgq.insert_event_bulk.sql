@@ -57,4 +57,4 @@ begin
     end if;
     return n;
 end;
-$$ language plpgsql;
+$$ language plpgsql security definer set search_path = pg_catalog, pg_temp;
