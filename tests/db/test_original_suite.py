@@ -54,7 +54,11 @@ KNOWN_DIFFERENT: dict[tuple[str, str], str] = {
 }
 
 # pg_regress's environment and database settings
-REGRESS_ENV = {"PGTZ": "PST8PDT", "PGDATESTYLE": "Postgres, MDY", "LC_MESSAGES": "C"}
+REGRESS_ENV = {
+    "PGTZ": "PST8PDT",
+    "PGDATESTYLE": "Postgres, MDY",
+    "LC_MESSAGES": "C",
+}
 REGRESS_DB_SETTINGS = {
     "lc_messages": "C",
     "lc_monetary": "C",
@@ -62,6 +66,7 @@ REGRESS_DB_SETTINGS = {
     "lc_time": "C",
     "bytea_output": "hex",
     "timezone_abbreviations": "Default",
+    "intervalstyle": "postgres_verbose",
 }
 
 _EXT_LINE = re.compile(r"^\s*(create|drop)\s+extension\s+(pgq_coop|pgq)\s*;\s*$", re.I)

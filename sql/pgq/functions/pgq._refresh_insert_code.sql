@@ -68,8 +68,7 @@ begin
 --      Event id.$doc$,
             array['$2', '$3', '$4', '$5', '$6', '$7', '$8', '$9', '$10', '$11']);
     else
-        raise notice 'pgq: % is not the generated one (replaced by its user?): left as it is',
-            sig_raw;
+        perform pgq._insert_code_kept(sig_raw);
     end if;
 
     if own_7 then
@@ -98,8 +97,7 @@ begin
                       ' $2, $3, $4, $5, $6, $7)' end,
             true);
     else
-        raise notice 'pgq: % is not the generated one (replaced by its user?): left as it is',
-            sig_7;
+        perform pgq._insert_code_kept(sig_7);
     end if;
 
     if own_3 then
@@ -124,8 +122,7 @@ begin
                  then 'pgq.insert_event($1, $2, $3, null, null, null, null)' end,
             true);
     else
-        raise notice 'pgq: % is not the generated one (replaced by its user?): left as it is',
-            sig_3;
+        perform pgq._insert_code_kept(sig_3);
     end if;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;

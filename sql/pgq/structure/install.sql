@@ -30,6 +30,7 @@ select pgq.upgrade_schema();
 \ir ../functions/pgq._insert_code_tree.sql
 \ir ../functions/pgq._insert_function_sql.sql
 \ir ../functions/pgq._insert_code_ours.sql
+\ir ../functions/pgq._insert_code_kept.sql
 \ir ../functions/pgq._refresh_insert_code.sql
 \ir ../functions/pgq._queue_changed.sql
 \ir ../functions/pgq.create_queue.sql
