@@ -25,12 +25,12 @@ match (so the list stays true).  ``QADMIN_SUITE_OUT=dir`` keeps every output and
 from __future__ import annotations
 
 import difflib
+import io
 import os
 import re
 import shutil
 import subprocess
 import tarfile
-import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any

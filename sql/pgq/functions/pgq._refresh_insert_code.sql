@@ -36,6 +36,9 @@ declare
     own_raw boolean;
     own_7   boolean;
     own_3   boolean;
+    made    text[];
+    fn      text;
+    grantee text;
 begin
     -- one regeneration at a time: concurrent CREATE OR REPLACE would fail
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgq._refresh_insert_code'));
@@ -44,6 +47,10 @@ begin
     own_raw := coalesce(pgq._insert_code_ours(sig_raw), true);
     own_7 := coalesce(pgq._insert_code_ours(sig_7), true);
     own_3 := coalesce(pgq._insert_code_ours(sig_3), true);
+    -- functions made new here (a fresh install, or one dropped) get their
+    -- grants below: a new function is executable by public
+    made := array(select s from unnest(array[sig_raw, sig_7, sig_3]) s
+                   where pgq._insert_code_ours(s) is null);
 
     if own_raw then
         execute pgq._insert_function_sql(queues, $sig$pgq.insert_event_raw(
@@ -124,5 +131,13 @@ begin
     else
         perform pgq._insert_code_kept(sig_3);
     end if;
+
+    foreach fn in array made loop
+        execute 'revoke all on function ' || fn || ' from public';
+        grantee := case when fn = sig_raw then 'pgq_admin' else 'pgq_writer' end;
+        if exists (select 1 from pg_catalog.pg_roles r where r.rolname = grantee) then
+            execute 'grant execute on function ' || fn || ' to ' || grantee;
+        end if;
+    end loop;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;

@@ -89,6 +89,10 @@ grant execute on function
     pgq.seq_setval(text, int8),
     pgq.insert_event_raw(text, bigint, timestamptz, integer, integer,
                          text, text, text, text, text, text),
+    -- what insert_event_raw, which runs with its caller's rights, calls
+    pgq._count_tx_events(integer, text, integer, integer),
+    pgq._insert_state(integer),
+    pgq._insert_checks(integer, text, integer),
     pgq.event_retry_raw(text, text, timestamptz, bigint, timestamptz, integer,
                         text, text, text, text, text, text),
     pgq.upgrade_schema()
