@@ -53,11 +53,12 @@ begin
         end loop;
     end loop;
 
-    execute 'grant select, usage on ' || pgq.quote_fqname(q.queue_event_seq)
-            || ' to pgq_admin';
+    if exists (select 1 from pg_catalog.pg_roles where rolname = 'pgq_admin') then
+        execute 'grant select, usage on ' || pgq.quote_fqname(q.queue_event_seq)
+                || ', ' || pgq.quote_fqname(q.queue_tick_seq) || ' to pgq_admin';
+    end if;
     execute 'grant select on ' || pgq.quote_fqname(q.queue_event_seq) || ', '
             || pgq.quote_fqname(q.queue_tick_seq) || ' to public';
-    execute 'grant usage on ' || pgq.quote_fqname(q.queue_tick_seq) || ' to pgq_admin';
 
     return 1;
 end;

@@ -16,11 +16,6 @@
 
 grant usage on schema pgq to public;
 
--- writers and readers write no table of PgQ (this also takes back what an
--- older version granted them on existing event tables and sequences)
-revoke all on all tables in schema pgq from pgq_writer, pgq_reader;
-revoke all on all sequences in schema pgq from pgq_writer, pgq_reader;
-
 revoke all on all functions in schema pgq from public;
 
 -- info, for everybody
@@ -36,6 +31,28 @@ grant execute on function
     pgq.get_consumer_info(text),
     pgq.get_consumer_info(text, text)
 to public;
+
+-- meta tables are readable by everybody, event tables are not
+grant select on table pgq.consumer, pgq.queue, pgq.tick, pgq.subscription to public;
+grant select on table pgq.retry_queue to public;
+revoke all on table pgq.event_template from public;
+
+-- ----------------------------------------------------------------------
+-- The roles' grants, when the roles exist (an install without them,
+-- engine.install --no-roles, leaves PgQ to its owner: see
+-- pgq._create_roles)
+-- ----------------------------------------------------------------------
+do $grants$
+begin
+if (select pg_catalog.count(*) from pg_catalog.pg_roles
+     where rolname in ('pgq_reader', 'pgq_writer', 'pgq_admin')) = 3 then
+
+-- writers and readers write no table of PgQ (this also takes back what an
+-- older version granted writers on existing event tables and sequences)
+revoke all on all tables in schema pgq from pgq_writer;
+revoke all on all sequences in schema pgq from pgq_writer;
+revoke insert, update, delete, truncate on all tables in schema pgq from pgq_reader;
+revoke usage, update on all sequences in schema pgq from pgq_reader;
 
 -- consuming
 grant execute on function
@@ -98,13 +115,9 @@ grant execute on function
     pgq.upgrade_schema()
 to pgq_admin;
 
--- meta tables are readable by everybody
-grant select on table pgq.consumer, pgq.queue, pgq.tick, pgq.subscription to public;
-grant select on table pgq.retry_queue to public;
 grant usage on sequence pgq.batch_id_seq to pgq_admin;
 
 -- event tables get these through pgq.grant_perms()
-revoke all on table pgq.event_template from public;
 grant select on table pgq.event_template to pgq_reader;
 grant select, insert, truncate on table pgq.event_template to pgq_admin;
 grant select, insert, update, delete on table pgq.retry_queue to pgq_admin;
@@ -162,3 +175,7 @@ grant execute on function
     pgq._urlencode(text),
     pgq._urlencode_full(text)
 to pgq_writer;
+
+end if;
+end
+$grants$;

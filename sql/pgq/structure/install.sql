@@ -13,6 +13,7 @@ set check_function_bodies = off;
 set client_min_messages = warning;
 
 \ir tables.sql
+\ir ../functions/pgq._create_roles.sql
 \ir ../functions/pgq.upgrade_schema.sql
 select pgq.upgrade_schema();
 
