@@ -10,6 +10,10 @@ the original measured in another database of the same throwaway cluster:
     insert_event_bulk (arrays of 1000 events per call) from a client
     reading one batch of N events (next_batch, get_batch_events, finish_batch)
 
+and, in its own cluster, what running the insert path as the owner costs (insert_event
+is security definer on a fixed search_path, so that writers need no rights on event
+tables): the same loops with insert_event switched to the caller's rights, interleaved.
+
 Usage: python bench/bench_pgq_core.py [-n 100000] [--repeat 3] [--dsn-ours DSN --dsn-orig DSN]
 Without DSNs it starts its own cluster (engine.pgcluster) and removes it afterwards.
 """
@@ -176,6 +180,60 @@ def batch_read(dsn: str, n: int) -> float:
     return rate
 
 
+AS_OWNER = "security definer set search_path = pg_catalog, pg_temp"
+AS_CALLER = "security invoker reset search_path"
+
+
+def trigger_loop(dsn: str, n: int) -> float:
+    """Rows per second into a table with a logutriga (which calls insert_event(7))."""
+    fresh_queue(dsn, "bench_q")
+    conn = connect(dsn, autocommit=False)
+    cur = conn.cursor()
+    cur.execute("drop table if exists bench_cap")
+    cur.execute("create table bench_cap (id int primary key, v text)")
+    cur.execute(
+        "create trigger c after insert on bench_cap for each row"
+        " execute procedure pgq.logutriga('bench_q')"
+    )
+    conn.commit()
+
+    def run() -> int:
+        cur.execute(
+            "insert into bench_cap select g, 'value ' || g from generate_series(1, %s) g", (n,)
+        )
+        conn.commit()
+        return n
+
+    rate = timed(run)
+    conn.close()
+    return rate
+
+
+def owner_rights_cost(dsn: str, n: int, rep: int) -> None:
+    """insert_event as owner (now) vs as caller (before writers lost their table rights)."""
+    fns = ("pgq.insert_event(text, text, text)",
+           "pgq.insert_event(text, text, text, text, text, text, text)")  # fmt: skip
+    conn = connect(dsn)
+
+    def switch(how: str) -> None:
+        for fn in fns:
+            conn.cursor().execute(f"alter function {fn} {how}")
+
+    print("# what running insert_event with the owner's rights costs (interleaved, median)")
+    for name, fn in (("insert_event, server-side loop", server_loop),
+                     ("logutriga, insert of n rows", trigger_loop)):  # fmt: skip
+        runs: dict[str, list[float]] = {"owner": [], "caller": []}
+        for _ in range(rep):
+            for how, key in ((AS_CALLER, "caller"), (AS_OWNER, "owner")):
+                switch(how)
+                runs[key].append(fn(dsn, n))
+        switch(AS_OWNER)
+        own, call = statistics.median(runs["owner"]), statistics.median(runs["caller"])
+        print(f"{name:38} {own:12,.0f} as owner {call:12,.0f} as caller"
+              f"   {own / call - 1:+.1%}", flush=True)  # fmt: skip
+    conn.close()
+
+
 # -- running ---------------------------------------------------------------------------
 def pgq_extension_available(cluster) -> bool:
     sharedir = subprocess.run(
@@ -246,6 +304,8 @@ def main() -> int:
         bulk = results["insert_event_bulk, 1000 per call"][0]
         base = rt[1] or rt[0]
         print(f"# bulk insert vs one call per event: {bulk / base:.1f}x")
+        if cluster is not None:
+            owner_rights_cost(ours, n, rep)
     finally:
         if cluster is not None:
             cluster.destroy()
