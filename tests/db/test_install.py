@@ -195,6 +195,14 @@ def test_upgrade_from_released_skytools_layout(empty_db):
         " where p.oid = 'pgq.logutriga()'::regprocedure"
     )
     assert lang == "plpgsql"
+    # and so were the insert functions (the C insert_event_raw too): the installer
+    # replaces them, only queue changes keep a function a user replaced
+    for fn in (
+        "pgq.insert_event_raw(text,bigint,timestamptz,integer,integer,text,text,text,text,text,text)",
+        "pgq.insert_event(text,text,text,text,text,text,text)",
+        "pgq.insert_event(text,text,text)",
+    ):
+        assert empty_db.scalar("select pgq._insert_code_ours(%s)", (fn,)) is True, fn
     empty_db.execute("insert into cap values (2, 'after')")
     tick(empty_db.conn.cursor(), "q1")
     assert [e[2] for e in consume_all(empty_db.conn.cursor(), "q1", "c1")] == [

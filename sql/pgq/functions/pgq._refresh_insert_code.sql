@@ -1,7 +1,9 @@
-create or replace function pgq._refresh_insert_code()
+-- before 3.6 it took no argument: that one would make calls ambiguous
+drop function if exists pgq._refresh_insert_code();
+create or replace function pgq._refresh_insert_code(i_install boolean default false)
 returns void as $$
 -- ----------------------------------------------------------------------
--- Function: pgq._refresh_insert_code(0)
+-- Function: pgq._refresh_insert_code(1)
 --
 --      Internal: regenerate the insert functions, insert_event_raw(11)
 --      and insert_event(3) and (7), with a static INSERT for every data
@@ -15,10 +17,13 @@ returns void as $$
 --      A function a user has replaced (pgq._insert_code_ours() says it is
 --      not ours) is never overwritten: a NOTICE names it, and the
 --      functions above it in the original's chain (insert_event(3) calls
---      (7), (7) calls insert_event_raw) are generated to call it.
+--      (7), (7) calls insert_event_raw) are generated to call it.  Only
+--      the installer replaces them (as an upgrade of the original's
+--      extension does; a released Skytools layout has the C ones), with
+--      a WARNING naming each.
 --
 -- Parameters:
---      None
+--      i_install - true when run by the installer: replace every one
 --
 -- Returns:
 --      Nothing.
@@ -47,6 +52,17 @@ begin
     own_raw := coalesce(pgq._insert_code_ours(sig_raw), true);
     own_7 := coalesce(pgq._insert_code_ours(sig_7), true);
     own_3 := coalesce(pgq._insert_code_ours(sig_3), true);
+    if i_install then
+        foreach fn in array array[sig_raw, sig_7, sig_3] loop
+            if not pgq._insert_code_ours(fn) then
+                raise warning 'pgq: replacing %, which was not the generated one',
+                    pg_catalog.to_regprocedure(fn);
+            end if;
+        end loop;
+        own_raw := true;
+        own_7 := true;
+        own_3 := true;
+    end if;
     -- functions made new here (a fresh install, or one dropped) get their
     -- grants below: a new function is executable by public
     made := array(select s from unnest(array[sig_raw, sig_7, sig_3]) s

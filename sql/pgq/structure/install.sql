@@ -45,7 +45,7 @@ select pgq.upgrade_schema();
 \ir ../functions/pgq._count_tx_events.sql
 \ir ../functions/pgq.insert_event_bulk.sql
 \ir ../functions/pgq.current_event_table.sql
-select pgq._refresh_insert_code();  -- generates pgq.insert_event_raw() and insert_event()
+select pgq._refresh_insert_code(true);  -- generates pgq.insert_event_raw() and insert_event()
 \ir triggers.sql
 
 -- ticking
