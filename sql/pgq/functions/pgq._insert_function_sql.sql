@@ -32,7 +32,12 @@ returns text as $$
 declare
     id_expr text;
     body    text;
+    typed   text;
 begin
+    -- EXECUTE ... USING takes a bare NULL for text: give every value its type
+    select string_agg(v || '::' || t, ', ' order by i) into typed
+      from unnest(i_values[2:10], array['timestamptz', 'integer', 'integer', 'text', 'text',
+                                        'text', 'text', 'text', 'text']) with ordinality x(v, t, i);
     if i_call is not null then
         body := E'begin\n    return ' || i_call || E';\nend;';
     else
@@ -51,13 +56,12 @@ begin
         perform pgq._insert_checks(qid, $1, c);
         c := c & pgq._insert_state_bit('table_bits');
     end if;
-    res := $fn$ || case when i_values[1] <> 'null'
-                        then 'coalesce(' || i_values[1] || ', res)' else 'res' end || $fn$;
-    execute 'insert into ' || pgq.quote_fqname(qpfx || '_' || c)
+$fn$ || case when i_values[1] <> 'null'
+             then '    res := coalesce(' || i_values[1] || E', res);\n' else '' end || $fn$    execute 'insert into ' || pgq.quote_fqname(qpfx || '_' || c)
         || ' (ev_id, ev_time, ev_owner, ev_retry, ev_type, ev_data,'
         || ' ev_extra1, ev_extra2, ev_extra3, ev_extra4)'
         || ' values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)'
-        using res, $fn$ || array_to_string(i_values[2:10], ', ') || $fn$;
+        using res, $fn$ || typed || $fn$;
     return res;
 end;$fn$;
         body := $fn$
