@@ -273,7 +273,7 @@ def test_owner_without_the_roles_is_told_what_to_ask_for(cluster_factory):
     cluster = cluster_factory(install_modules=False)
     conn = _owner_db(cluster, "owner", "app")
     with pytest.raises(InstallError) as err:
-        install(conn)
+        install(conn, ["pgq"])
     message = str(err.value)
     assert message.startswith(
         "pgq: install.sql: PgQ needs the roles pgq_reader, pgq_writer, pgq_admin, which do not"
@@ -288,8 +288,9 @@ def test_owner_without_the_roles_is_told_what_to_ask_for(cluster_factory):
     conn.rollback()
 
     # asked to: installed without them, PgQ is the owner's
-    reports = install(conn, roles=False)
-    assert [r.module for r in reports] == ["pgq", "pgq_coop", "qadmin_ext"]
+    modules = ["pgq", "pgq_coop", "qadmin_ext"]
+    reports = install(conn, modules, roles=False)
+    assert [r.module for r in reports] == modules
     conn.autocommit = True
     _run(conn, "select pgq.create_queue('q')")
     _run(conn, "select pgq.register_consumer('q', 'c')")
@@ -310,7 +311,7 @@ def test_owner_without_the_roles_is_told_what_to_ask_for(cluster_factory):
         cur.execute(message.split("to run: ")[1].split("\n")[0])
         cur.execute("grant pgq_writer to stranger")
     admin.close()
-    install(conn)
+    install(conn, modules)
     other = psycopg2.connect(cluster.dsn("app", user="stranger"))
     other.autocommit = True
     _run(other, "select pgq.insert_event('q', 't', 'd')")
