@@ -11,8 +11,8 @@ the original measured in another database of the same throwaway cluster:
     reading one batch of N events (next_batch, get_batch_events, finish_batch)
 
 and, in its own cluster, what running the insert path as the owner costs (insert_event
-is security definer on a fixed search_path, so that writers need no rights on event
-tables): the same loops with insert_event switched to the caller's rights, interleaved.
+is security definer, so that writers need no rights on event tables): the same loops
+with insert_event switched to the caller's rights, interleaved.
 
 Usage: python bench/bench_pgq_core.py [-n 100000] [--repeat 3] [--dsn-ours DSN --dsn-orig DSN]
 Without DSNs it starts its own cluster (engine.pgcluster) and removes it afterwards.
@@ -180,8 +180,8 @@ def batch_read(dsn: str, n: int) -> float:
     return rate
 
 
-AS_OWNER = "security definer set search_path = pg_catalog, pg_temp"
-AS_CALLER = "security invoker reset search_path"
+AS_OWNER = "security definer"
+AS_CALLER = "security invoker"
 
 
 def trigger_loop(dsn: str, n: int) -> float:

@@ -84,6 +84,15 @@ def test_functions_are_declared_as_the_originals(db, original):  # noqa: F811
     assert not stale, f"listed in DELIBERATE but not (so) different: {sorted(stale)}"
 
 
+# definer functions whose code is immune to the caller's search_path instead of setting
+# one (SET search_path costs about 3 us per call, on the hot path of every insert);
+# test_pgq_roles.py::test_insert_path_ignores_a_hostile_search_path proves it
+PATH_INDEPENDENT = [
+    "pgq.insert_event(text,text,text)",
+    "pgq.insert_event(text,text,text,text,text,text,text)",
+]
+
+
 def test_definer_functions_have_a_fixed_search_path(db):
     """Ours improve on the original here: no definer function runs on the caller's path."""
     loose = db.execute(
@@ -92,4 +101,4 @@ def test_definer_functions_have_a_fixed_search_path(db):
         " and not coalesce(p.proconfig, '{}') @> array['search_path=pg_catalog, pg_temp']"
         " order by 1"
     )
-    assert loose == []
+    assert [r[0] for r in loose] == PATH_INDEPENDENT

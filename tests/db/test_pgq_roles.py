@@ -336,3 +336,60 @@ def test_privileges_walk_as_the_original(roles, original, grants):  # noqa: F811
     assert ("u_writer", "insert into {table} (ev_type, ev_data) values ('x', 'forged')") in denied
     assert ("u_writer", "insert into cap values (1)") not in denied
     assert ("u_reader", "insert into cap values (2)") in denied
+
+
+HOSTILE = """
+create schema evil;
+grant usage on schema evil to public;
+create function evil.trap() returns boolean language plpgsql as
+    $$ begin raise exception 'hijacked: ran with the owner''s rights'; end $$;
+create function evil.nextval(regclass) returns bigint language sql
+    as $$ select case when evil.trap() then 1::bigint end $$;
+create function evil.now() returns timestamptz language sql
+    as $$ select case when evil.trap() then pg_catalog.now() end $$;
+create function evil.current_setting(text, boolean) returns text language sql
+    as $$ select case when evil.trap() then '' end $$;
+create function evil.teq(text, text) returns boolean language sql as $$ select evil.trap() $$;
+create function evil.ieq(int, int) returns boolean language sql as $$ select evil.trap() $$;
+create function evil.iand(int, int) returns int language sql
+    as $$ select case when evil.trap() then 0 end $$;
+create operator evil.= (leftarg = text, rightarg = text, function = evil.teq);
+create operator evil.<= (leftarg = text, rightarg = text, function = evil.teq);
+create operator evil.= (leftarg = int, rightarg = int, function = evil.ieq);
+create operator evil.> (leftarg = int, rightarg = int, function = evil.ieq);
+create operator evil.& (leftarg = int, rightarg = int, function = evil.iand);
+create domain evil.text as pg_catalog.text check (evil.trap());
+create domain evil.int8 as pg_catalog.int8 check (evil.trap());
+create domain evil.regclass as pg_catalog.regclass check (evil.trap());
+"""
+
+
+def test_insert_path_ignores_a_hostile_search_path(roles):
+    """A writer's search_path cannot reach the code that runs with the owner's rights."""
+    db = roles
+    for n in range(1, 8):  # enough queues for the generated tree to branch
+        db.execute("select pgq.create_queue(%s)", (f"q{n}0",))
+    db.execute("alter table pgq.queue disable trigger queue_code_refresh")
+    db.execute("select pgq.create_queue('unknown_to_the_code')")
+    db.execute("alter table pgq.queue enable always trigger queue_code_refresh")
+    db.execute("update pgq.queue set queue_per_tx_limit = 100 where queue_name = 'q30'")
+    db.execute(HOSTILE)
+    conn = db.connect(user="u_writer", autocommit=False)
+    cur = conn.cursor()
+    cur.execute("set search_path = evil, pg_catalog, public")
+    for queue in ("q1", "q30", "q70", "unknown_to_the_code"):
+        for _ in range(2):  # the first insert of a transaction reads the state, the next not
+            cur.execute("select pgq.insert_event(%s, 't', 'd')", (queue,))
+            cur.execute("select pgq.insert_event(%s, 't', 'd', 'a', 'b', 'c', 'd')", (queue,))
+        cur.execute("select pgq.insert_event_bulk(%s, array['t'], array['d'])", (queue,))
+        conn.commit()
+    db.execute("update pgq.queue set queue_disable_insert = true where queue_name = 'q50'")
+    with pytest.raises(psycopg2.Error, match="Insert into queue disallowed"):
+        cur.execute("select pgq.insert_event('q50', 't', 'd')")
+    conn.rollback()
+    # the traps do go off where the path is used (the test would see a hijack)
+    with pytest.raises(psycopg2.Error, match="hijacked"):
+        cur.execute("select 'a'::text = 'a'::text")
+    conn.close()
+    assert db.scalar("select count(*) from pgq.event_template") == 4 * 5
+    db.execute("drop schema evil cascade")

@@ -114,7 +114,7 @@ begin
 --
 -- Returns:
 --      Event id.$doc$,
-            array['null', 'now()', 'null', 'null', '$2', '$3', '$4', '$5', '$6', '$7'],
+            array['null', 'pg_catalog.now()', 'null', 'null', '$2', '$3', '$4', '$5', '$6', '$7'],
             case when not own_raw
                  then 'pgq.insert_event_raw($1, null, pg_catalog.now(), null, null,'
                       ' $2, $3, $4, $5, $6, $7)' end,
@@ -140,7 +140,7 @@ begin
 --
 -- Returns:
 --      Event id.$doc$,
-            array['null', 'now()', 'null', 'null', '$2', '$3', 'null', 'null', 'null', 'null'],
+            array['null', 'pg_catalog.now()', 'null', 'null', '$2', '$3', 'null', 'null', 'null', 'null'],
             case when not (own_raw and own_7)
                  then 'pgq.insert_event($1, $2, $3, null, null, null, null)' end,
             true);
