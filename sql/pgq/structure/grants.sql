@@ -9,9 +9,9 @@
 --     As in the original, roles get EXECUTE on the API and no write
 --     rights on PgQ's tables: only the owner writes event tables.  The
 --     functions writers call (insert_event(3) and (7), insert_event_bulk)
---     run with the owner's rights (security definer, on a fixed
---     search_path); insert_event_raw(11), which takes any id, is for
---     pgq_admin only.
+--     run with the owner's rights (security definer; the caller's
+--     search_path never reaches their code, see pgq._insert_function_sql);
+--     insert_event_raw(11), which takes any id, is for pgq_admin only.
 -- ----------------------------------------------------------------------
 
 grant usage on schema pgq to public;
