@@ -15,7 +15,11 @@ is security definer, so that writers need no rights on event tables): the same l
 with insert_event switched to the caller's rights, interleaved.
 
 Usage: python bench/bench_pgq_core.py [-n 100000] [--repeat 3] [--dsn-ours DSN --dsn-orig DSN]
+                                     [--baseline-sql FILE]
 Without DSNs it starts its own cluster (engine.pgcluster) and removes it afterwards.
+--baseline-sql installs another build of our PgQ (one file, ``python -m engine.install
+--sql pgq`` of another tree, e.g. main) in a third database of that cluster and adds its
+figures, interleaved with the others: what a change costs, on a loaded machine.
 """
 
 from __future__ import annotations
@@ -251,10 +255,11 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--dsn-ours", help="database with our PgQ (default: own cluster)")
     ap.add_argument("--dsn-orig", help="database with the C PgQ extension")
+    ap.add_argument("--baseline-sql", help="another build of our PgQ to compare with (own cluster)")
     args = ap.parse_args()
 
     cluster = None
-    ours, orig = args.dsn_ours, args.dsn_orig
+    ours, orig, base = args.dsn_ours, args.dsn_orig, None
     if ours is None:
         cluster = create_cluster()
         admin = connect(cluster.dsn())
@@ -265,6 +270,14 @@ def main() -> int:
             admin.cursor().execute("create database bench_orig")
             connect(cluster.dsn("bench_orig")).cursor().execute("create extension pgq")
             orig = cluster.dsn("bench_orig")
+        if args.baseline_sql:
+            admin.cursor().execute("create database bench_base")
+            base = cluster.dsn("bench_base")
+            subprocess.run(
+                [str(cluster.bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1",
+                 "-d", base, "-f", args.baseline_sql],
+                check=True, capture_output=True,
+            )  # fmt: skip
         admin.close()
     try:
         n, rep = args.n, args.repeat
@@ -287,19 +300,22 @@ def main() -> int:
         for name, unit, fn, plain_fn in rows:
             # interleave ours, orig and plain in every repeat, so load on the machine
             # hits all of them alike
-            runs: dict[str, list[float]] = {"o": [], "c": [], "p": []}
+            runs: dict[str, list[float]] = {"o": [], "c": [], "p": [], "b": []}
             for _ in range(rep):
+                if base is not None:
+                    runs["b"].append(fn(base))
                 runs["o"].append(fn(ours))
                 if orig is not None and "bulk" not in name:
                     runs["c"].append(fn(orig))
                 if plain_fn:
                     runs["p"].append(plain_fn(ours))
-            o, c, p = (statistics.median(runs[k]) if runs[k] else None for k in "ocp")
+            o, c, p, b = (statistics.median(runs[k]) if runs[k] else None for k in "ocpb")
             results[name] = (o, c, p)
             ratio = f"{o / c:8.2f}x" if c else f"{'-':>9}"
             cs = f"{c:12,.0f}" if c else f"{'-':>12}"
             ps = f"{p:12,.0f}" if p else f"{'-':>12}"
-            print(f"{name:38} {o:12,.0f} {cs} {ratio} {ps}   {unit}", flush=True)
+            bs = f"   baseline {b:,.0f} ({o / b - 1:+.1%})" if b else ""
+            print(f"{name:38} {o:12,.0f} {cs} {ratio} {ps}   {unit}{bs}", flush=True)
         rt = results["insert_event, one round trip each"]
         bulk = results["insert_event_bulk, 1000 per call"][0]
         base = rt[1] or rt[0]
