@@ -10,8 +10,16 @@ the original measured in another database of the same throwaway cluster:
     insert_event_bulk (arrays of 1000 events per call) from a client
     reading one batch of N events (next_batch, get_batch_events, finish_batch)
 
+and, in its own cluster, what running the insert path as the owner costs (insert_event
+is security definer, so that writers need no rights on event tables): the same loops
+with insert_event switched to the caller's rights, interleaved.
+
 Usage: python bench/bench_pgq_core.py [-n 100000] [--repeat 3] [--dsn-ours DSN --dsn-orig DSN]
+                                     [--baseline-sql FILE]
 Without DSNs it starts its own cluster (engine.pgcluster) and removes it afterwards.
+--baseline-sql installs another build of our PgQ (one file, ``python -m engine.install
+--sql pgq`` of another tree, e.g. main) in a third database of that cluster and adds its
+figures, interleaved with the others: what a change costs, on a loaded machine.
 """
 
 from __future__ import annotations
@@ -176,6 +184,60 @@ def batch_read(dsn: str, n: int) -> float:
     return rate
 
 
+AS_OWNER = "security definer"
+AS_CALLER = "security invoker"
+
+
+def trigger_loop(dsn: str, n: int) -> float:
+    """Rows per second into a table with a logutriga (which calls insert_event(7))."""
+    fresh_queue(dsn, "bench_q")
+    conn = connect(dsn, autocommit=False)
+    cur = conn.cursor()
+    cur.execute("drop table if exists bench_cap")
+    cur.execute("create table bench_cap (id int primary key, v text)")
+    cur.execute(
+        "create trigger c after insert on bench_cap for each row"
+        " execute procedure pgq.logutriga('bench_q')"
+    )
+    conn.commit()
+
+    def run() -> int:
+        cur.execute(
+            "insert into bench_cap select g, 'value ' || g from generate_series(1, %s) g", (n,)
+        )
+        conn.commit()
+        return n
+
+    rate = timed(run)
+    conn.close()
+    return rate
+
+
+def owner_rights_cost(dsn: str, n: int, rep: int) -> None:
+    """insert_event as owner (now) vs as caller (before writers lost their table rights)."""
+    fns = ("pgq.insert_event(text, text, text)",
+           "pgq.insert_event(text, text, text, text, text, text, text)")  # fmt: skip
+    conn = connect(dsn)
+
+    def switch(how: str) -> None:
+        for fn in fns:
+            conn.cursor().execute(f"alter function {fn} {how}")
+
+    print("# what running insert_event with the owner's rights costs (interleaved, median)")
+    for name, fn in (("insert_event, server-side loop", server_loop),
+                     ("logutriga, insert of n rows", trigger_loop)):  # fmt: skip
+        runs: dict[str, list[float]] = {"owner": [], "caller": []}
+        for _ in range(rep):
+            for how, key in ((AS_CALLER, "caller"), (AS_OWNER, "owner")):
+                switch(how)
+                runs[key].append(fn(dsn, n))
+        switch(AS_OWNER)
+        own, call = statistics.median(runs["owner"]), statistics.median(runs["caller"])
+        print(f"{name:38} {own:12,.0f} as owner {call:12,.0f} as caller"
+              f"   {own / call - 1:+.1%}", flush=True)  # fmt: skip
+    conn.close()
+
+
 # -- running ---------------------------------------------------------------------------
 def pgq_extension_available(cluster) -> bool:
     sharedir = subprocess.run(
@@ -193,10 +255,11 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--dsn-ours", help="database with our PgQ (default: own cluster)")
     ap.add_argument("--dsn-orig", help="database with the C PgQ extension")
+    ap.add_argument("--baseline-sql", help="another build of our PgQ to compare with (own cluster)")
     args = ap.parse_args()
 
     cluster = None
-    ours, orig = args.dsn_ours, args.dsn_orig
+    ours, orig, base = args.dsn_ours, args.dsn_orig, None
     if ours is None:
         cluster = create_cluster()
         admin = connect(cluster.dsn())
@@ -207,6 +270,14 @@ def main() -> int:
             admin.cursor().execute("create database bench_orig")
             connect(cluster.dsn("bench_orig")).cursor().execute("create extension pgq")
             orig = cluster.dsn("bench_orig")
+        if args.baseline_sql:
+            admin.cursor().execute("create database bench_base")
+            base = cluster.dsn("bench_base")
+            subprocess.run(
+                [str(cluster.bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1",
+                 "-d", base, "-f", args.baseline_sql],
+                check=True, capture_output=True,
+            )  # fmt: skip
         admin.close()
     try:
         n, rep = args.n, args.repeat
@@ -229,23 +300,31 @@ def main() -> int:
         for name, unit, fn, plain_fn in rows:
             # interleave ours, orig and plain in every repeat, so load on the machine
             # hits all of them alike
-            runs: dict[str, list[float]] = {"o": [], "c": [], "p": []}
-            for _ in range(rep):
-                runs["o"].append(fn(ours))
-                if orig is not None and "bulk" not in name:
-                    runs["c"].append(fn(orig))
-                if plain_fn:
-                    runs["p"].append(plain_fn(ours))
-            o, c, p = (statistics.median(runs[k]) if runs[k] else None for k in "ocp")
+            # (and in turn first: a run pays for the checkpoints of the run before)
+            runs: dict[str, list[float]] = {"o": [], "c": [], "p": [], "b": []}
+            todo: list[tuple[str, Callable[[str], float], str]] = [("o", fn, ours)]
+            if orig is not None and "bulk" not in name:
+                todo.append(("c", fn, orig))
+            if plain_fn:
+                todo.append(("p", plain_fn, ours))
+            if base is not None:
+                todo.append(("b", fn, base))
+            for i in range(rep):
+                for key, f, dsn in todo[i % len(todo) :] + todo[: i % len(todo)]:
+                    runs[key].append(f(dsn))
+            o, c, p, b = (statistics.median(runs[k]) if runs[k] else None for k in "ocpb")
             results[name] = (o, c, p)
             ratio = f"{o / c:8.2f}x" if c else f"{'-':>9}"
             cs = f"{c:12,.0f}" if c else f"{'-':>12}"
             ps = f"{p:12,.0f}" if p else f"{'-':>12}"
-            print(f"{name:38} {o:12,.0f} {cs} {ratio} {ps}   {unit}", flush=True)
+            bs = f"   baseline {b:,.0f} ({o / b - 1:+.1%})" if b else ""
+            print(f"{name:38} {o:12,.0f} {cs} {ratio} {ps}   {unit}{bs}", flush=True)
         rt = results["insert_event, one round trip each"]
         bulk = results["insert_event_bulk, 1000 per call"][0]
         base = rt[1] or rt[0]
         print(f"# bulk insert vs one call per event: {bulk / base:.1f}x")
+        if cluster is not None:
+            owner_rights_cost(ours, n, rep)
     finally:
         if cluster is not None:
             cluster.destroy()

@@ -6,6 +6,11 @@ there is one list of files for both.  Usage::
 
     python -m engine.install [-h HOST] [-p PORT] [-U USER] [-d DBNAME] [MODULE ...]
     python -m engine.install --sql pgq > pgq.sql      # one file for psql users
+
+A database owner without superuser or CREATEROLE (managed PostgreSQL) installs as
+well, once an administrator has made the roles pgq_reader, pgq_writer and pgq_admin
+(the error says which statements to ask for); ``--no-roles`` installs without them
+(PgQ is then its owner's, who may grant EXECUTE on its functions).
 """
 
 from __future__ import annotations
@@ -190,12 +195,18 @@ def _function_count(cur: psycopg2.extensions.cursor, module: str) -> int:
 
 
 def install(
-    conn: psycopg2.extensions.connection, modules: list[str] | tuple[str, ...] = ()
+    conn: psycopg2.extensions.connection,
+    modules: list[str] | tuple[str, ...] = (),
+    *,
+    roles: bool = True,
 ) -> list[ModuleReport]:
     """Install or upgrade modules (and what they need) in one transaction.
 
     Nothing is left half-done: on any error the transaction is rolled back and
-    InstallError names the module, the file and the server's message.
+    InstallError names the module, the file and the server's message.  roles=False
+    installs without creating the roles pgq_reader, pgq_writer and pgq_admin when
+    they are missing (the SQL reads the setting qadmin.no_roles); roles that exist
+    get their grants either way.
     """
     order = resolve_modules(list(modules))
     reports = []
@@ -206,13 +217,18 @@ def install(
             cur.execute(
                 "select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(%s))", (_LOCK_KEY,)
             )
+            if not roles:
+                cur.execute("set local qadmin.no_roles = on")
             for module in order:
                 before = installed_version(cur, module)
                 for path, text in _expand(_manifest(module).resolve()):
                     try:
                         cur.execute(text)
                     except psycopg2.Error as err:
-                        raise InstallError(f"{module}: {path.name}: {describe_error(err)}") from err
+                        # a refusal (missing roles, say) explains itself; where in our
+                        # code it was raised is noise
+                        why = describe_error(err, context=err.pgcode != "42501")
+                        raise InstallError(f"{module}: {path.name}: {why}") from err
                 after = installed_version(cur, module)
                 reports.append(ModuleReport(module, before, after, _function_count(cur, module)))
         conn.commit()
@@ -245,6 +261,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print one .sql file per module for psql instead of installing",
     )
+    p.add_argument(
+        "--no-roles",
+        action="store_true",
+        help="do not create the roles pgq_reader, pgq_writer, pgq_admin when they are"
+        " missing (for an owner without CREATEROLE; PgQ is then the owner's)",
+    )
     p.add_argument("--help", action="help", help="show this help and exit")
     return p
 
@@ -271,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"engine.install: cannot connect: {describe_error(err)}", file=sys.stderr)
         return 1
     try:
-        for report in install(conn, order):
+        for report in install(conn, order, roles=not args.no_roles):
             print(report)
     except InstallError as err:
         print(f"engine.install: {err}\nnothing was changed", file=sys.stderr)

@@ -84,6 +84,9 @@ class ToAst(Transformer):
     def install_modules(self, *mods: str) -> tuple[str, ...]:
         return mods
 
+    def without_roles(self) -> bool:
+        return True
+
     def help_topic(self, *words: Token) -> tuple[str, ...]:
         return tuple(w.lower() for w in words)
 

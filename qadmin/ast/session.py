@@ -36,13 +36,16 @@ class Connect(Command):
 
 @dataclass(frozen=True, slots=True)
 class Install(Command):
-    """Install or upgrade SQL modules: install pgq | pgq_coop | pgq_node | londiste | qadmin_ext | all [, ...];
+    """Install or upgrade SQL modules: install pgq | pgq_coop | pgq_node | londiste | qadmin_ext | all [, ...] [without roles];
 
     Installs what each module needs first, all in one transaction; running it
     again replaces the functions and keeps queues, consumers and events.
+    `without roles` does not create the roles pgq_reader, pgq_writer and
+    pgq_admin when they are missing (a database owner without CREATEROLE).
     """
 
     modules: tuple[str, ...]
+    without_roles: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,7 +134,10 @@ def install(ctx: Context, cmd: ast.Install) -> Result:
                 )
             if name not in wanted:
                 wanted.append(name)
-    reports = installer.install(conn, wanted)
+    try:
+        reports = installer.install(conn, wanted, roles=not cmd.without_roles)
+    except installer.InstallError as err:
+        raise CommandError(str(err)) from err
     notes = [str(r) for r in reports]
     if "all" in cmd.modules:
         later = [m for m in PLANNED_MODULES if m not in installer.MODULES]

@@ -199,6 +199,14 @@ def test_upgrade_from_released_skytools_layout(empty_db):
         " where p.oid = 'pgq.logutriga()'::regprocedure"
     )
     assert lang == "plpgsql"
+    # and so were the insert functions (the C insert_event_raw too): the installer
+    # replaces them, only queue changes keep a function a user replaced
+    for fn in (
+        "pgq.insert_event_raw(text,bigint,timestamptz,integer,integer,text,text,text,text,text,text)",
+        "pgq.insert_event(text,text,text,text,text,text,text)",
+        "pgq.insert_event(text,text,text)",
+    ):
+        assert empty_db.scalar("select pgq._insert_code_ours(%s)", (fn,)) is True, fn
     empty_db.execute("insert into cap values (2, 'after')")
     tick(empty_db.conn.cursor(), "q1")
     assert [e[2] for e in consume_all(empty_db.conn.cursor(), "q1", "c1")] == [
@@ -206,3 +214,138 @@ def test_upgrade_from_released_skytools_layout(empty_db):
         "id=2&v=after",
     ]
     empty_db.execute("drop table cap")
+
+
+# -- a database owner without superuser and without CREATEROLE (managed PostgreSQL) --------
+
+
+def _owner_db(cluster, owner: str, dbname: str):
+    """A database owned by a login role that is neither superuser nor CREATEROLE."""
+    admin = psycopg2.connect(cluster.dsn("postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"create role {owner} login nosuperuser nocreaterole nocreatedb")
+        cur.execute(f"create database {dbname} owner {owner}")
+    admin.close()
+    return psycopg2.connect(cluster.dsn(dbname, user=owner))
+
+
+def _run(conn, statement, args=None):
+    with conn.cursor() as cur:
+        cur.execute(statement, args)
+        return cur.fetchall() if cur.description else None
+
+
+def test_owner_without_createrole_installs_when_the_roles_exist(pg_cluster):
+    # the session cluster has the roles (the template's install made them)
+    conn = _owner_db(pg_cluster, "own_cr", "own_cr_db")
+    try:
+        reports = install(conn, ["pgq"])
+        assert [(r.module, r.action) for r in reports] == [("pgq", "installed")]
+        conn.autocommit = True
+        assert _run(conn, "select pgq.create_queue('q')") == [(1,)]
+        # capture triggers work, on the slow path (no DDL event triggers without superuser)
+        _run(conn, "create table t (id int primary key)")
+        _run(
+            conn,
+            "create trigger c after insert on t for each row execute procedure pgq.logutriga('q')",
+        )
+        _run(conn, "insert into t values (1)")
+        assert _run(conn, "select ev_type, ev_data from pgq.event_template") == [("I:id", "id=1")]
+        assert _run(conn, "select count(*) from pg_event_trigger where evtname like 'pgq%'") == [
+            (0,)
+        ]
+        # the roles got their grants
+        assert _run(
+            conn,
+            "select has_function_privilege('pgq_writer', 'pgq.insert_event(text,text,text)',"
+            " 'execute'), has_function_privilege('pgq_reader', 'pgq.next_batch(text,text)',"
+            " 'execute'), has_function_privilege('public', 'pgq.insert_event(text,text,text)',"
+            " 'execute')",
+        ) == [(True, True, False)]
+    finally:
+        conn.close()
+        admin = psycopg2.connect(pg_cluster.dsn("postgres"))
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            cur.execute("drop database own_cr_db with (force)")
+            cur.execute("drop role own_cr")
+        admin.close()
+
+
+def test_owner_without_the_roles_is_told_what_to_ask_for(cluster_factory):
+    cluster = cluster_factory(install_modules=False)
+    conn = _owner_db(cluster, "owner", "app")
+    with pytest.raises(InstallError) as err:
+        install(conn, ["pgq"])
+    message = str(err.value)
+    assert message.startswith(
+        "pgq: install.sql: PgQ needs the roles pgq_reader, pgq_writer, pgq_admin, which do not"
+        " exist, and role owner may not create roles\n"
+        "DETAIL:  Ask an administrator (a superuser or a role with CREATEROLE) to run:"
+        " create role pgq_reader; create role pgq_writer;"
+        " create role pgq_admin in role pgq_reader, pgq_writer;\n"
+        "HINT:  Or install without the roles: python -m engine.install --no-roles"
+    ), message
+    assert "CONTEXT" not in message
+    assert _run(conn, "select count(*) from pg_namespace where nspname = 'pgq'") == [(0,)]
+    conn.rollback()
+
+    # asked to: installed without them, PgQ is the owner's
+    modules = ["pgq", "pgq_coop", "qadmin_ext"]
+    reports = install(conn, modules, roles=False)
+    assert [r.module for r in reports] == modules
+    conn.autocommit = True
+    _run(conn, "select pgq.create_queue('q')")
+    _run(conn, "select pgq.register_consumer('q', 'c')")
+    _run(conn, "select pgq.insert_event('q', 't', 'd')")
+    assert _run(conn, "select count(*) from pg_roles where rolname like 'pgq\\_%'") == [(0,)]
+    admin = psycopg2.connect(cluster.dsn("postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("create role stranger login")
+    other = psycopg2.connect(cluster.dsn("app", user="stranger"))
+    other.autocommit = True
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        _run(other, "select pgq.insert_event('q', 't', 'd')")
+    other.close()
+
+    # the administrator makes the roles afterwards: a reinstall grants to them
+    with admin.cursor() as cur:
+        cur.execute(message.split("to run: ")[1].split("\n")[0])
+        cur.execute("grant pgq_writer to stranger")
+    admin.close()
+    install(conn, modules)
+    other = psycopg2.connect(cluster.dsn("app", user="stranger"))
+    other.autocommit = True
+    _run(other, "select pgq.insert_event('q', 't', 'd')")
+    other.close()
+    conn.close()
+
+
+def test_cli_no_roles(cluster_factory):
+    cluster = cluster_factory(install_modules=False)
+    _owner_db(cluster, "owner", "app").close()
+    args = [sys.executable, "-m", "engine.install", "-d", cluster.dsn("app", user="owner")]
+    out = subprocess.run([*args, "pgq"], capture_output=True, text=True)
+    assert out.returncode == 1
+    assert "create role pgq_reader;" in out.stderr and "--no-roles" in out.stderr
+    assert "Traceback" not in out.stderr and "nothing was changed" in out.stderr
+    out = subprocess.run([*args, "--no-roles", "pgq"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("pgq: installed version")
+
+
+def test_console_install_without_roles(cluster_factory):
+    cluster = cluster_factory(install_modules=False)
+    _owner_db(cluster, "owner", "app").close()
+    args = [sys.executable, "-m", "qadmin", "-X", "-d", cluster.dsn("app", user="owner")]
+    out = subprocess.run([*args, "-c", "install pgq;"], capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "create role pgq_reader;" in out.stderr, out.stderr
+    assert "internal error" not in out.stderr and "Traceback" not in out.stderr
+    out = subprocess.run(
+        [*args, "-c", "install pgq without roles;"], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert "pgq: installed version" in out.stdout

@@ -47,3 +47,35 @@ def test_named_bits_cost_what_literals_cost(db):
         )
     )
     assert "_insert_state_bit" not in plan and "1048575" in plan and "2097152" in plan
+
+
+def test_generic_path_for_a_queue_the_code_does_not_know(db):
+    """The lookup path (queue newer than the generated tree) behaves as the tree does."""
+    db.execute("select pgq.create_queue('known')")
+    db.execute("alter table pgq.queue disable trigger queue_code_refresh")
+    db.execute("select pgq.create_queue('newer')")
+    db.execute("alter table pgq.queue enable always trigger queue_code_refresh")
+    src = db.scalar(
+        "select prosrc from pg_proc where oid = 'pgq.insert_event(text,text,text)'::regprocedure"
+    )
+    assert "'known'" in src and "'newer'" not in src
+    first = db.scalar("select pgq.insert_event('newer', 't', 'd')")
+    db.execute("update pgq.queue set queue_disable_insert = true where queue_name = 'newer'")
+    with pytest.raises(psycopg2.Error, match="Insert into queue disallowed"):
+        db.execute("select pgq.insert_event('newer', 't', 'd')")
+    db.execute("update pgq.queue set queue_disable_insert = false where queue_name = 'newer'")
+    # a given id is used, and the sequence moves all the same (as in the original)
+    assert (
+        db.scalar(
+            "select pgq.insert_event_raw('newer', 99, now(), null, null, 't', 'd',"
+            " null, null, null, null)"
+        )
+        == 99
+    )
+    last = db.scalar("select pgq.insert_event('newer', 't', 'd', 'e1', null, null, null)")
+    assert last - first == 3
+    assert db.execute(
+        "select ev_id, ev_extra1 from pgq.event_template where ev_id in (%s, %s, 99)"
+        " order by ev_id",
+        (first, last),
+    ) == [(first, None), (last, "e1"), (99, None)]

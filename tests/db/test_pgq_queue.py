@@ -145,7 +145,9 @@ def test_grant_perms_copies_event_template_grants(db):
     qid = db.scalar("select queue_id from pgq.queue")
     for tbl in [f"pgq.event_{qid}", f"pgq.event_{qid}_0", f"pgq.event_{qid}_2"]:
         assert db.scalar("select has_table_privilege('some_reader', %s, 'select')", (tbl,))
-        assert db.scalar("select has_table_privilege('pgq_writer', %s, 'insert')", (tbl,))
+        # as in the original: writers insert through insert_event(), never directly
+        assert not db.scalar("select has_table_privilege('pgq_writer', %s, 'insert')", (tbl,))
+        assert db.scalar("select has_table_privilege('pgq_admin', %s, 'insert')", (tbl,))
         assert not db.scalar("select has_table_privilege('some_reader', %s, 'insert')", (tbl,))
     assert db.scalar("select pgq.grant_perms('q1')") == 1
     with pytest.raises(psycopg2.Error, match="No such event queue"):

@@ -56,7 +56,7 @@ def test_overload_is_inlined_into_the_plan(cap):
     )
     # the planner replaced the call by the generated expression
     assert "_trg_event" not in plan and "_trg_generic" not in plan
-    assert "insert_event_raw" in plan and "'I:id'" in plan
+    assert "pgq.insert_event(" in plan and "'I:id'" in plan
 
 
 def test_generated_code_follows_alter_table_in_running_sessions(cap):

@@ -159,3 +159,28 @@ def test_statement_capture_fast_path_is_generated(db):
         )
         == 0
     )
+
+
+def test_statement_capture_goes_through_a_replaced_insert_event(sdb):
+    """A user's insert_event(7) sees the events of statement-level capture too, in order."""
+    from tests.db.test_pgq_vs_original import SPY_INSERT_EVENT
+
+    pair(sdb, "id int primary key, v text", "logutriga")
+    sdb.execute(SPY_INSERT_EVENT)
+    conn = sdb.connect()
+    with conn.cursor() as cur:
+        cur.execute("insert into t_stm values (1, 'a'), (2, 'b')")
+        cur.execute("insert into t_row values (1, 'a'), (2, 'b')")
+    spied = [n.strip() for n in conn.notices]
+    assert spied == [
+        "WARNING:  spy(q=[q], t=[I:id], d=[id=1&v=a], 1=[public.t_stm])",
+        "WARNING:  spy(q=[q], t=[I:id], d=[id=2&v=b], 1=[public.t_stm])",
+        "WARNING:  spy(q=[q], t=[I:id], d=[id=1&v=a], 1=[public.t_row])",
+        "WARNING:  spy(q=[q], t=[I:id], d=[id=2&v=b], 1=[public.t_row])",
+    ]
+    assert sdb.execute("select ev_extra1, ev_extra4 from pgq.event_template order by ev_id") == [
+        ("public.t_stm", "spied"),
+        ("public.t_stm", "spied"),
+        ("public.t_row", "spied"),
+        ("public.t_row", "spied"),
+    ]

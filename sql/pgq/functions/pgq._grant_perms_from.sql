@@ -38,4 +38,4 @@ begin
     end loop;
     return 1;
 end;
-$$ language plpgsql set search_path = pg_catalog, pg_temp;
+$$ language plpgsql strict set search_path = pg_catalog, pg_temp;

@@ -38,4 +38,4 @@ begin
         perform pg_catalog.pg_notify('pgq_insert', i_queue_name);
     end if;
 end;
-$$ language plpgsql;
+$$ language plpgsql set search_path = pg_catalog, pg_temp;

@@ -8,13 +8,16 @@ returns text as $$
 --      queue with its id, sequence and a static INSERT per data table as
 --      constants, so there is no lookup of the queue row beyond the
 --      first insert of a transaction and every statement keeps a cached
---      plan.  Queues missing from the tree fall through to the caller's
+--      plan.  The code runs with its owner's rights on the caller's
+--      search_path (see pgq._insert_function_sql), so every function,
+--      operator, type and collation in it is schema-qualified.  Queues missing from the tree fall through to the caller's
 --      generic code.  No RETURNING: writers need no SELECT privilege on
 --      event tables.
 --
 -- Parameters:
 --      i_queues - queues sorted by queue_name collate "C"
---      i_values - expressions for ev_id (NULL: next from the sequence),
+--      i_values - expressions for ev_id (NULL: next from the sequence,
+--                 which moves on anyway, as in the original),
 --                 ev_time, ev_owner, ev_retry, ev_type, ev_data,
 --                 ev_extra1 .. ev_extra4
 --
@@ -31,39 +34,44 @@ declare
     code    text := '';
     memo    text;
     id_expr text;
+    id_given text := '';
 begin
+    if i_values[1] <> 'null' then
+        -- an id given by the caller: the sequence moves all the same
+        id_given := E'\n    res := coalesce(' || i_values[1] || ', res);';
+    end if;
     if n = 0 then
         return '';
     end if;
     if n > 4 then
         mid := (n + 1) / 2;
-        return E'\nif $1 collate "C" <= ' || quote_literal(i_queues[mid].queue_name) || ' then '
+        return E'\nif ($1 collate pg_catalog."C") operator(pg_catalog.<=) '
+            || quote_literal(i_queues[mid].queue_name) || ' then '
             || pgq._insert_code_tree(i_queues[1:mid], i_values) || E'\n'
             || 'else ' || pgq._insert_code_tree(i_queues[mid + 1:n], i_values) || E'\n'
             || 'end if;';
     end if;
     foreach q in array i_queues loop
         memo := quote_literal('pgq.q' || q.queue_id::text);
-        id_expr := 'nextval(' || quote_literal(pgq.quote_fqname(q.queue_event_seq))
-            || '::regclass)';
-        if i_values[1] <> 'null' then
-            id_expr := 'coalesce(' || i_values[1] || ', ' || id_expr || ')';
-        end if;
-        code := code || E'\nif $1 = ' || quote_literal(q.queue_name) || ' then'
+        id_expr := 'pg_catalog.nextval(' || quote_literal(pgq.quote_fqname(q.queue_event_seq))
+            || '::pg_catalog.regclass)';
+        code := code || E'\nif $1 operator(pg_catalog.=) ' || quote_literal(q.queue_name) || ' then'
             || E'\n    m := pg_catalog.current_setting(' || memo || ', true);'
-            || E'\n    if m is null or m = '''' then'
+            || E'\n    if m is null or m operator(pg_catalog.=) '''' then'
             || E'\n        c := pgq._insert_state(' || q.queue_id || ');'
             || E'\n    else'
-            || E'\n        c := m::integer;'
+            || E'\n        c := m::pg_catalog.int4;'
             || E'\n    end if;'
-            || E'\n    if c > pgq._insert_state_bit(''table_bits'') then'
+            -- the id first, as the original: a refused insert uses one up
+            || E'\n    res := ' || id_expr || ';'
+            || E'\n    if c operator(pg_catalog.>) pgq._insert_state_bit(''table_bits'') then'
             || E'\n        perform pgq._insert_checks(' || q.queue_id || ', $1, c);'
-            || E'\n        c := c & pgq._insert_state_bit(''table_bits'');'
+            || E'\n        c := c operator(pg_catalog.&) pgq._insert_state_bit(''table_bits'');'
             || E'\n    end if;'
-            || E'\n    res := ' || id_expr || ';';
+            || id_given;
         for i in 0 .. q.queue_ntables - 1 loop
             code := code || E'\n    ' || case when i = 0 then 'if' else 'elsif' end
-                || ' c = ' || i || ' then'
+                || ' c operator(pg_catalog.=) ' || i || ' then'
                 || E'\n        insert into ' || pgq.quote_fqname(q.queue_data_pfx || '_' || i)
                 || ' (ev_id, ev_time, ev_owner, ev_retry, ev_type, ev_data,'
                 || ' ev_extra1, ev_extra2, ev_extra3, ev_extra4)'

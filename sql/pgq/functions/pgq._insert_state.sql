@@ -43,4 +43,4 @@ begin
     perform pg_catalog.set_config('pgq.q' || i_queue_id::text, c::text, true);
     return c;
 end;
-$$ language plpgsql;
+$$ language plpgsql set search_path = pg_catalog, pg_temp;

@@ -36,4 +36,4 @@ begin
         else raise exception 'pgq._insert_state_bit: unknown name %', i_name;
     end case;
 end;
-$$ language plpgsql immutable strict;
+$$ language plpgsql immutable strict set search_path = pg_catalog, pg_temp;

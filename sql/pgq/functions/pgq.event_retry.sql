@@ -58,7 +58,7 @@ returns integer as $$
 -- ----------------------------------------------------------------------
     select pgq.event_retry(x_batch_id, x_event_id,
         now() + x_retry_seconds * '1 second'::interval);
-$$ language sql;
+$$ language sql security definer set search_path = pg_catalog, pg_temp;
 
 create or replace function pgq.event_retry(
     x_batch_id bigint,

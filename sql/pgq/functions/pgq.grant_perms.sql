@@ -6,9 +6,8 @@ returns integer as $$
 --      Give a queue's tables the privileges of pgq.event_template, and
 --      its sequences the privileges producers and readers need.
 --
---      Inserts run with the caller's rights (no security definer on the
---      hot path), so writers need INSERT on the data tables and USAGE on
---      the event id sequence.
+--      As in the original, writers get nothing here: they insert through
+--      pgq.insert_event(), which runs with the owner's rights.
 --
 -- Parameters:
 --      x_queue_name - name of the queue
@@ -54,11 +53,12 @@ begin
         end loop;
     end loop;
 
-    execute 'grant select, usage on ' || pgq.quote_fqname(q.queue_event_seq)
-            || ' to pgq_admin, pgq_writer';
+    if exists (select 1 from pg_catalog.pg_roles where rolname = 'pgq_admin') then
+        execute 'grant select, usage on ' || pgq.quote_fqname(q.queue_event_seq)
+                || ', ' || pgq.quote_fqname(q.queue_tick_seq) || ' to pgq_admin';
+    end if;
     execute 'grant select on ' || pgq.quote_fqname(q.queue_event_seq) || ', '
             || pgq.quote_fqname(q.queue_tick_seq) || ' to public';
-    execute 'grant usage on ' || pgq.quote_fqname(q.queue_tick_seq) || ' to pgq_admin';
 
     return 1;
 end;

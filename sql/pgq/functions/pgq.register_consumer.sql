@@ -15,7 +15,7 @@ returns integer as $$
 --      1 if newly registered, 0 if already registered.
 -- ----------------------------------------------------------------------
     select pgq.register_consumer_at(x_queue_name, x_consumer_id, NULL);
-$$ language sql;
+$$ language sql security definer set search_path = pg_catalog, pg_temp;
 
 create or replace function pgq.register_consumer_at(
     x_queue_name text,

@@ -55,22 +55,8 @@ begin
         cnt := cnt + 1;
     end if;
 
-    -- roles
-    perform 1 from pg_catalog.pg_roles where rolname = 'pgq_reader';
-    if not found then
-        create role pgq_reader;
-        cnt := cnt + 1;
-    end if;
-    perform 1 from pg_catalog.pg_roles where rolname = 'pgq_writer';
-    if not found then
-        create role pgq_writer;
-        cnt := cnt + 1;
-    end if;
-    perform 1 from pg_catalog.pg_roles where rolname = 'pgq_admin';
-    if not found then
-        create role pgq_admin in role pgq_reader, pgq_writer;
-        cnt := cnt + 1;
-    end if;
+    -- roles (those missing; see there for installs without CREATEROLE)
+    cnt := cnt + pgq._create_roles();
 
     return cnt;
 end;

@@ -10,4 +10,4 @@ returns text as $$
 --      Version string.
 -- ----------------------------------------------------------------------
     select '3.6.0'::text;
-$$ language sql immutable;
+$$ language sql;

@@ -6,9 +6,12 @@
 --     pgq_writer  produces: inserts events, fires capture triggers
 --     pgq_admin   both, plus queue management and maintenance
 --
---     Producing runs with the caller's rights (no security definer on
---     the insert path, for speed), so pgq_writer also gets INSERT on the
---     event tables and USAGE on the event id sequences (grant_perms).
+--     As in the original, roles get EXECUTE on the API and no write
+--     rights on PgQ's tables: only the owner writes event tables.  The
+--     functions writers call (insert_event(3) and (7), insert_event_bulk)
+--     run with the owner's rights (security definer; the caller's
+--     search_path never reaches their code, see pgq._insert_function_sql);
+--     insert_event_raw(11), which takes any id, is for pgq_admin only.
 -- ----------------------------------------------------------------------
 
 grant usage on schema pgq to public;
@@ -28,6 +31,28 @@ grant execute on function
     pgq.get_consumer_info(text),
     pgq.get_consumer_info(text, text)
 to public;
+
+-- meta tables are readable by everybody, event tables are not
+grant select on table pgq.consumer, pgq.queue, pgq.tick, pgq.subscription to public;
+grant select on table pgq.retry_queue to public;
+revoke all on table pgq.event_template from public;
+
+-- ----------------------------------------------------------------------
+-- The roles' grants, when the roles exist (an install without them,
+-- engine.install --no-roles, leaves PgQ to its owner: see
+-- pgq._create_roles)
+-- ----------------------------------------------------------------------
+do $grants$
+begin
+if (select pg_catalog.count(*) from pg_catalog.pg_roles
+     where rolname in ('pgq_reader', 'pgq_writer', 'pgq_admin')) = 3 then
+
+-- writers and readers write no table of PgQ (this also takes back what an
+-- older version granted writers on existing event tables and sequences)
+revoke all on all tables in schema pgq from pgq_writer;
+revoke all on all sequences in schema pgq from pgq_writer;
+revoke insert, update, delete, truncate on all tables in schema pgq from pgq_reader;
+revoke usage, update on all sequences in schema pgq from pgq_reader;
 
 -- consuming
 grant execute on function
@@ -56,12 +81,7 @@ to pgq_reader;
 grant execute on function
     pgq.insert_event(text, text, text),
     pgq.insert_event(text, text, text, text, text, text, text),
-    pgq.insert_event_raw(text, bigint, timestamptz, integer, integer,
-                         text, text, text, text, text, text),
     pgq.insert_event_bulk(text, text[], text[], text[], text[], text[], text[]),
-    pgq._count_tx_events(integer, text, integer, integer),
-    pgq._insert_state(integer),
-    pgq._insert_checks(integer, text, integer),
     pgq.current_event_table(text)
 to pgq_writer;
 
@@ -84,20 +104,23 @@ grant execute on function
     pgq._grant_perms_from(text, text, text, text),
     pgq.tune_storage(text),
     pgq.seq_setval(text, int8),
+    pgq.insert_event_raw(text, bigint, timestamptz, integer, integer,
+                         text, text, text, text, text, text),
+    -- what insert_event_raw, which runs with its caller's rights, calls
+    pgq._count_tx_events(integer, text, integer, integer),
+    pgq._insert_state(integer),
+    pgq._insert_checks(integer, text, integer),
+    pgq._insert_generic(text, bigint, timestamptz, integer, integer,
+                        text, text, text, text, text, text),
     pgq.event_retry_raw(text, text, timestamptz, bigint, timestamptz, integer,
                         text, text, text, text, text, text),
     pgq.upgrade_schema()
 to pgq_admin;
 
--- meta tables are readable by everybody
-grant select on table pgq.consumer, pgq.queue, pgq.tick, pgq.subscription to public;
-grant select on table pgq.retry_queue to public;
 grant usage on sequence pgq.batch_id_seq to pgq_admin;
 
 -- event tables get these through pgq.grant_perms()
-revoke all on table pgq.event_template from public;
 grant select on table pgq.event_template to pgq_reader;
-grant insert on table pgq.event_template to pgq_writer;
 grant select, insert, truncate on table pgq.event_template to pgq_admin;
 grant select, insert, update, delete on table pgq.retry_queue to pgq_admin;
 
@@ -119,8 +142,8 @@ to pgq_admin;
 --     pgq_writer, as in the original: attaching a trigger needs EXECUTE
 --     on its function, and whoever changes a captured table runs the
 --     trigger's code (helpers, generated per-table overloads, which
---     pgq._trg_refresh grants itself, and insert_event_raw) with their
---     own rights, so must be a pgq_writer anyway.  Granting the trigger
+--     pgq._trg_refresh grants itself) with their own rights, then
+--     pgq.insert_event(7), so must be a pgq_writer anyway.  Granting the trigger
 --     functions to public would only move the failure from CREATE
 --     TRIGGER to the first INSERT.  The DDL event-trigger functions and
 --     the code generator are for the installer (superuser) only.
@@ -154,3 +177,7 @@ grant execute on function
     pgq._urlencode(text),
     pgq._urlencode_full(text)
 to pgq_writer;
+
+end if;
+end
+$grants$;

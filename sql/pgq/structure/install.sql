@@ -13,6 +13,7 @@ set check_function_bodies = off;
 set client_min_messages = warning;
 
 \ir tables.sql
+\ir ../functions/pgq._create_roles.sql
 \ir ../functions/pgq.upgrade_schema.sql
 select pgq.upgrade_schema();
 
@@ -27,8 +28,11 @@ select pgq.upgrade_schema();
 \ir ../functions/pgq._insert_state_bit.sql
 \ir ../functions/pgq._insert_state.sql
 \ir ../functions/pgq._insert_checks.sql
+\ir ../functions/pgq._insert_generic.sql
 \ir ../functions/pgq._insert_code_tree.sql
 \ir ../functions/pgq._insert_function_sql.sql
+\ir ../functions/pgq._insert_code_ours.sql
+\ir ../functions/pgq._insert_code_kept.sql
 \ir ../functions/pgq._refresh_insert_code.sql
 \ir ../functions/pgq._queue_changed.sql
 \ir ../functions/pgq.create_queue.sql
@@ -42,7 +46,7 @@ select pgq.upgrade_schema();
 \ir ../functions/pgq._count_tx_events.sql
 \ir ../functions/pgq.insert_event_bulk.sql
 \ir ../functions/pgq.current_event_table.sql
-select pgq._refresh_insert_code();  -- generates pgq.insert_event_raw() and insert_event()
+select pgq._refresh_insert_code(true);  -- generates pgq.insert_event_raw() and insert_event()
 \ir triggers.sql
 
 -- ticking

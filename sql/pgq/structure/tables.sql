@@ -20,20 +20,8 @@
 
 create schema if not exists pgq;
 
--- Roles that the grants refer to; created once per cluster.
-do $roles$
-begin
-    if not exists (select 1 from pg_catalog.pg_roles where rolname = 'pgq_reader') then
-        create role pgq_reader;
-    end if;
-    if not exists (select 1 from pg_catalog.pg_roles where rolname = 'pgq_writer') then
-        create role pgq_writer;
-    end if;
-    if not exists (select 1 from pg_catalog.pg_roles where rolname = 'pgq_admin') then
-        create role pgq_admin in role pgq_reader, pgq_writer;
-    end if;
-end
-$roles$;
+-- The roles that the grants refer to (pgq_reader, pgq_writer, pgq_admin)
+-- are made by pgq.upgrade_schema() (pgq._create_roles).
 
 create table if not exists pgq.consumer (
     co_id       serial,

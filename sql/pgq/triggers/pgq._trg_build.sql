@@ -224,7 +224,9 @@ begin
             if i_fields then
                 body := 'array[' || pg_catalog.array_to_string(fields, ', ') || ']::pg_catalog.text[]';
             else
-                body := 'pgq.insert_event_raw($3[0], null, pg_catalog.now(), null, null, '
+                -- through insert_event(7), as the original: a user's
+                -- replacement of it sees every captured event
+                body := 'pgq.insert_event($3[0], '
                     || pg_catalog.array_to_string(fields, ', ') || ')';
             end if;
         end if;

@@ -61,7 +61,7 @@ returns trigger as $body$
 --      ev_extra1 is schema.table; ev_extra2 the old row with backup.
 --
 -- Tables directly manipulated:
---      insert - the queue's current event table (pgq.insert_event_raw)
+--      insert - the queue's current event table (pgq.insert_event(7))
 --
 --      Created by pgq._trg_create_entry().  Kept to three cheap statements
 --      per row: pgq._trg_event() resolves, when this trigger's plan is

@@ -22,7 +22,6 @@ begin
     if f is null then
         return null;
     end if;
-    return pgq.insert_event_raw(i_argv[0], null, pg_catalog.now(), null, null,
-                                f[1], f[2], f[3], f[4], f[5], f[6]);
+    return pgq.insert_event(i_argv[0], f[1], f[2], f[3], f[4], f[5], f[6]);
 end;
 $$ language plpgsql;

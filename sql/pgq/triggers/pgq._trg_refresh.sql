@@ -150,7 +150,9 @@ begin
 
         fn := pg_catalog.to_regprocedure(sig);
         execute 'revoke all on function ' || fn::text || ' from public';
-        execute 'grant execute on function ' || fn::text || ' to pgq_writer';
+        if exists (select 1 from pg_catalog.pg_roles r where r.rolname = 'pgq_writer') then
+            execute 'grant execute on function ' || fn::text || ' to pgq_writer';
+        end if;
         status := status || case when slow > 0
                                  then 'created (' || slow || ' option sets on the slow path)'
                                  else 'created' end;

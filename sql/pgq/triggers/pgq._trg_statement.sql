@@ -52,11 +52,11 @@ begin
         pkeys := (pgq._trg_pkeys(i_relid, null)).pkey_json;
         ev_type := '{"op":"TRUNCATE","table":[' || pg_catalog.to_json(i_schema)::text || ','
             || pg_catalog.to_json(i_table)::text || '],"pkey":[' || coalesce(pkeys, '') || ']}';
-        ev_id := pgq.insert_event_raw(i_argv[0], null, pg_catalog.now(), null, null,
-                                      ev_type, '{}', i_schema || '.' || i_table, null, null, null);
+        ev_id := pgq.insert_event(i_argv[0], ev_type, '{}', i_schema || '.' || i_table,
+                                  null, null, null);
     else
-        ev_id := pgq.insert_event_raw(i_argv[0], null, pg_catalog.now(), null, null,
-                                      'R', '', i_schema || '.' || i_table, null, null, null);
+        ev_id := pgq.insert_event(i_argv[0], 'R', '', i_schema || '.' || i_table,
+                                  null, null, null);
     end if;
 end;
 $$ language plpgsql;

@@ -39,7 +39,16 @@ begin
 end;
 $$ language plpgsql immutable strict;
 
-create or replace function pgq._urlencode(i_value text)
+-- the parameter is named as in the original's PL-only variant, which can replace it
+do $do$
+begin
+    if (select p.proargnames from pg_catalog.pg_proc p
+         where p.oid = pg_catalog.to_regprocedure('pgq._urlencode(text)')) <> array['val'] then
+        drop function pgq._urlencode(text);
+    end if;
+end;
+$do$;
+create or replace function pgq._urlencode(val text)
 returns text as $$
 -- ----------------------------------------------------------------------
 -- Function: pgq._urlencode(1)
@@ -55,18 +64,18 @@ returns text as $$
 --      encoded before spaces become '+'.
 --
 -- Parameters:
---      i_value - text to encode
+--      val - text to encode
 --
 -- Returns:
 --      Encoded text, NULL for NULL.
 -- ----------------------------------------------------------------------
     select case
-        when (i_value collate "C") operator(pg_catalog.~) '^[-_.a-zA-Z0-9 ]*$'
-            then pg_catalog.replace(i_value collate "C", ' ', '+')
-        when (i_value collate "C") operator(pg_catalog.~) '^[-_.a-zA-Z0-9 :+/,@]*$'
+        when (val collate "C") operator(pg_catalog.~) '^[-_.a-zA-Z0-9 ]*$'
+            then pg_catalog.replace(val collate "C", ' ', '+')
+        when (val collate "C") operator(pg_catalog.~) '^[-_.a-zA-Z0-9 :+/,@]*$'
             then pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
-                 pg_catalog.replace(pg_catalog.replace(i_value collate "C",
+                 pg_catalog.replace(pg_catalog.replace(val collate "C",
                  ':', '%3a'), '+', '%2b'), '/', '%2f'), ',', '%2c'), '@', '%40'), ' ', '+')
-        else pgq._urlencode_full(i_value collate "C")
+        else pgq._urlencode_full(val collate "C")
     end;
 $$ language sql immutable;
