@@ -7,11 +7,12 @@ returns text as $$
 -- Function: pgq._insert_function_sql(6)
 --
 --      Internal: CREATE OR REPLACE text for one insert function: the
---      static insert tree, then pgq._insert_generic() for queues the tree
---      does not know (created by a transaction that committed after this
---      session compiled the code); or, with i_call, a function that
---      hands over to another (one a user replaced, see
---      pgq._refresh_insert_code).  The text holds the marker that
+--      static insert tree for the queues of one bucket of the insert
+--      code (see pgq._insert_dispatch_sql), then pgq._insert_generic()
+--      for queues the tree does not know (created by a transaction that
+--      committed after this session compiled the code); or, with i_call,
+--      one of the functions writers call that hands over to another (one
+--      a user replaced, see pgq._refresh_insert_code).  The text holds the marker that
 --      pgq._insert_code_ours() looks for.
 --
 -- Parameters:
@@ -62,7 +63,7 @@ begin$fn$
 --      the original's insert path calls it from here too.
 -- ----------------------------------------------------------------------
 $fn$ else $fn$: the tree below holds a static INSERT
---      for every data table of every queue.  With the queue's notify
+--      for every data table of every queue of its bucket.  With the queue's notify
 --      setting on, sends NOTIFY pgq_insert (payload: the queue name),
 --      once per transaction.
 --

@@ -3,28 +3,44 @@ returns trigger as $$
 -- ----------------------------------------------------------------------
 -- Function: pgq._queue_changed(0)
 --
---      Internal: statement trigger on pgq.queue.  Queues that come, go
---      or change names regenerate the insert code; a change of the
---      current table or of an insert setting forgets this session's
---      per-transaction insert state, so its next insert reads it again.
---      (Other sessions read it at their next transaction.)
+--      Internal: row trigger on pgq.queue.  A queue that comes, goes or
+--      changes its name (or tables) regenerates the insert code of its
+--      bucket (of both names, for a rename); a change of the current
+--      table or of an insert setting forgets this session's
+--      per-transaction insert state of that queue, so its next insert
+--      reads it again.  (Other sessions read it at their next
+--      transaction.)  Per row, so that the cost of a change does not
+--      grow with the number of queues.
 --
 -- Parameters:
---      TG_ARGV[0] - 'code' to regenerate the insert functions, 'state'
---                   to forget the insert state only
+--      TG_ARGV[0] - 'code' to regenerate the insert code, 'state' to
+--                   forget the insert state only
 --
 -- Returns:
---      NULL (statement trigger).
+--      NULL (after trigger).
 --
 -- Tables directly manipulated:
 --      select - pgq.queue
 -- ----------------------------------------------------------------------
+declare
+    o   pgq.queue;
+    n   pgq.queue;
 begin
-    if TG_ARGV[0] = 'code' then
-        perform pgq._refresh_insert_code();
+    if TG_OP <> 'INSERT' then
+        o := OLD;
     end if;
-    perform pg_catalog.set_config('pgq.q' || q.queue_id::text, '', true)
-       from pgq.queue q;
+    if TG_OP <> 'DELETE' then
+        n := NEW;
+    end if;
+    if TG_ARGV[0] = 'code' then
+        perform pgq._refresh_insert_code(false, array(
+            select distinct pgq._insert_bucket(x)
+              from unnest(array[o.queue_name, n.queue_name]) x
+             where x is not null));
+    end if;
+    perform pg_catalog.set_config('pgq.q' || x::text, '', true)
+       from unnest(array[o.queue_id, n.queue_id]) x
+      where x is not null;
     return null;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;

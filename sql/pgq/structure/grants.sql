@@ -25,6 +25,7 @@ grant execute on function
     pgq._event_seq_position(text),
     pgq.version(),
     pgq._insert_state_bit(text),
+    pgq._insert_bucket(text),
     pgq.get_queue_info(),
     pgq.get_queue_info(text),
     pgq.get_consumer_info(),

@@ -29,8 +29,12 @@ select pgq.upgrade_schema();
 \ir ../functions/pgq._insert_state.sql
 \ir ../functions/pgq._insert_checks.sql
 \ir ../functions/pgq._insert_generic.sql
+\ir ../functions/pgq._insert_bucket.sql
 \ir ../functions/pgq._insert_code_tree.sql
 \ir ../functions/pgq._insert_function_sql.sql
+\ir ../functions/pgq._insert_dispatch_tree.sql
+\ir ../functions/pgq._insert_dispatch_sql.sql
+\ir ../functions/pgq._insert_code_put.sql
 \ir ../functions/pgq._insert_code_ours.sql
 \ir ../functions/pgq._insert_code_kept.sql
 \ir ../functions/pgq._refresh_insert_code.sql
