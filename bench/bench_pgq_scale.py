@@ -45,8 +45,10 @@ def connect(dsn: str, autocommit: bool = True):
 
 
 def is_ours(cur) -> bool:
-    cur.execute("select to_regprocedure('pgq._refresh_insert_code(boolean)') is not null"
-                " or to_regprocedure('pgq._refresh_insert_code(boolean, integer[])') is not null")  # fmt: skip
+    cur.execute(
+        "select to_regprocedure('pgq._refresh_insert_code(boolean)') is not null"
+        " or to_regprocedure('pgq._refresh_insert_code(boolean, integer[])') is not null"
+    )
     return bool(cur.fetchone()[0])
 
 
@@ -206,7 +208,7 @@ def main() -> int:
                 fill_to(dsn, level)
                 took[key] = create_timed(dsn, level)
             row(f"create {TIMED} queues with {level} there", "s", took, True)
-        for key, dsn in dbs.items():
+        for dsn in dbs.values():
             fill_to(dsn, 1000 + TIMED * len(LEVELS))
         with connect(dbs["ours"]) as c:
             total = queue_count(c.cursor())
