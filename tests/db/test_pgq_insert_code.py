@@ -82,3 +82,31 @@ def test_generic_path_for_a_queue_the_code_does_not_know(db):
         " order by ev_id",
         (first, last),
     ) == [(first, None), (last, "e1"), (99, None)]
+
+
+def test_few_queues_inline_more_go_through_buckets(db):
+    """Up to 8 queues the functions writers call hold every queue's code (a call less);
+    from the 9th on they call the bucket's function; either way every queue works."""
+
+    def shape() -> str:
+        src = db.scalar(
+            "select prosrc from pg_proc"
+            " where oid = 'pgq.insert_event(text,text,text)'::regprocedure"
+        )
+        if "pgq._insert_bucket($1)" in src:
+            assert "'q1'" not in src
+            return "buckets"
+        assert all(f"'q{i}'" in src for i in range(1, count + 1))
+        return "inline"
+
+    for count in range(1, 10):
+        db.execute("select pgq.create_queue(%s)", (f"q{count}",))
+        assert shape() == ("inline" if count <= 8 else "buckets")
+        ids = db.execute(
+            "select pgq.insert_event(q.queue_name, 't', 'd') from pgq.queue q order by 1"
+        )
+        assert len(ids) == count
+    db.execute("select pgq.drop_queue('q9')")
+    count = 8
+    assert shape() == "inline"
+    assert db.scalar("select pgq.insert_event('q8', 't', 'd', null, null, null, null)") == 3

@@ -23,7 +23,11 @@ returns void as $$
 --      its name regenerates its bucket only (the trigger on pgq.queue
 --      passes it), and the three functions above when a bucket gets its
 --      first queue or loses its last; a function whose text would not
---      change is left alone, so sessions keep its compiled code.
+--      change is left alone, so sessions keep its compiled code.  With
+--      few queues (8 at most) the functions writers call hold the code of
+--      every queue themselves, as the bucket functions do, which saves
+--      the call to the bucket's function: both shapes are cheap to make
+--      there.
 --
 --      A function a user has replaced (pgq._insert_code_ours() says it is
 --      not ours) is never overwritten: a NOTICE names it, and the
@@ -65,6 +69,40 @@ declare
     b       integer;
     queues  pgq.queue[];
     v       record;
+    few     constant integer := 8;
+    inline  boolean;
+    every   pgq.queue[];
+    doc     text;
+    doc_7   text := $doc$
+-- ----------------------------------------------------------------------
+-- Function: pgq.insert_event(7)
+--
+--      Insert an event into a queue, with all extra fields.  The capture
+--      triggers insert through this function.  Runs with the owner's
+--      rights: writers have no rights on the event tables.
+--
+-- Parameters:
+--      queue_name - name of the queue
+--      ev_type    - user-specified type for the event
+--      ev_data    - user data for the event
+--      ev_extra1 .. ev_extra4 - extra data fields
+--
+-- Returns:
+--      Event id.$doc$;
+    doc_3   text := $doc$
+-- ----------------------------------------------------------------------
+-- Function: pgq.insert_event(3)
+--
+--      Insert an event into a queue.  Runs with the owner's rights:
+--      writers have no rights on the event tables.
+--
+-- Parameters:
+--      queue_name - name of the queue
+--      ev_type    - user-specified type for the event
+--      ev_data    - user data for the event
+--
+-- Returns:
+--      Event id.$doc$;
 begin
     -- one regeneration at a time: concurrent CREATE OR REPLACE would fail
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgq._refresh_insert_code'));
@@ -85,6 +123,8 @@ begin
     end if;
 
     live := array(select distinct pgq._insert_bucket(q.queue_name) from pgq.queue q order by 1);
+    every := array(select q from pgq.queue q order by q.queue_name collate "C" limit few + 1);
+    inline := coalesce(pg_catalog.array_length(every, 1), 0) <= few;
     if i_buckets is null then
         -- every bucket in use, and every one whose functions are left over
         todo := array(
@@ -139,10 +179,11 @@ begin
     end loop;
 
     if own_raw then
-        perform pgq._insert_code_put(sig_raw, pgq._insert_dispatch_sql(live, $sig$pgq.insert_event_raw(
+        fn := $sig$pgq.insert_event_raw(
     queue_name text, ev_id bigint, ev_time timestamptz,
     ev_owner integer, ev_retry integer, ev_type text, ev_data text,
-    ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text)$sig$, $doc$
+    ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text)$sig$;
+        doc := $doc$
 -- ----------------------------------------------------------------------
 -- Function: pgq.insert_event_raw(11)
 --
@@ -158,7 +199,11 @@ begin
 --      ev_type, ev_data, ev_extra1 .. ev_extra4 - event payload
 --
 -- Returns:
---      Event id.$doc$, 'pgq._insert_raw_b', 11, val_raw), 'pgq_admin');
+--      Event id.$doc$;
+        perform pgq._insert_code_put(sig_raw, case
+            when inline then pgq._insert_function_sql(every, fn, doc, val_raw)
+            else pgq._insert_dispatch_sql(live, fn, doc, 'pgq._insert_raw_b', 11, val_raw)
+            end, 'pgq_admin');
     else
         perform pgq._insert_code_kept(sig_raw);
     end if;
@@ -169,38 +214,9 @@ begin
     queue_name text, ev_type text, ev_data text,
     ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text)$sig$;
         perform pgq._insert_code_put(sig_7, case
-            when own_raw then pgq._insert_dispatch_sql(live, fn, $doc$
--- ----------------------------------------------------------------------
--- Function: pgq.insert_event(7)
---
---      Insert an event into a queue, with all extra fields.  The capture
---      triggers insert through this function.  Runs with the owner's
---      rights: writers have no rights on the event tables.
---
--- Parameters:
---      queue_name - name of the queue
---      ev_type    - user-specified type for the event
---      ev_data    - user data for the event
---      ev_extra1 .. ev_extra4 - extra data fields
---
--- Returns:
---      Event id.$doc$, 'pgq._insert_7_b', 7, val_7, true)
-            else pgq._insert_function_sql(null, fn, $doc$
--- ----------------------------------------------------------------------
--- Function: pgq.insert_event(7)
---
---      Insert an event into a queue, with all extra fields.  The capture
---      triggers insert through this function.  Runs with the owner's
---      rights: writers have no rights on the event tables.
---
--- Parameters:
---      queue_name - name of the queue
---      ev_type    - user-specified type for the event
---      ev_data    - user data for the event
---      ev_extra1 .. ev_extra4 - extra data fields
---
--- Returns:
---      Event id.$doc$, val_7,
+            when own_raw and inline then pgq._insert_function_sql(every, fn, doc_7, val_7, null, true)
+            when own_raw then pgq._insert_dispatch_sql(live, fn, doc_7, 'pgq._insert_7_b', 7, val_7, true)
+            else pgq._insert_function_sql(null, fn, doc_7, val_7,
                 'pgq.insert_event_raw($1, null, pg_catalog.now(), null, null,'
                 ' $2, $3, $4, $5, $6, $7)', true)
             end, 'pgq_writer');
@@ -213,34 +229,12 @@ begin
         fn := $sig$pgq.insert_event(
     queue_name text, ev_type text, ev_data text)$sig$;
         perform pgq._insert_code_put(sig_3, case
-            when own_raw and own_7 then pgq._insert_dispatch_sql(live, fn, $doc$
--- ----------------------------------------------------------------------
--- Function: pgq.insert_event(3)
---
---      Insert an event into a queue.  Runs with the owner's rights:
---      writers have no rights on the event tables.
---
--- Parameters:
---      queue_name - name of the queue
---      ev_type    - user-specified type for the event
---      ev_data    - user data for the event
---
--- Returns:
---      Event id.$doc$, 'pgq._insert_3_b', 3, val_3, true)
-            else pgq._insert_function_sql(null, fn, $doc$
--- ----------------------------------------------------------------------
--- Function: pgq.insert_event(3)
---
---      Insert an event into a queue.  Runs with the owner's rights:
---      writers have no rights on the event tables.
---
--- Parameters:
---      queue_name - name of the queue
---      ev_type    - user-specified type for the event
---      ev_data    - user data for the event
---
--- Returns:
---      Event id.$doc$, val_3, 'pgq.insert_event($1, $2, $3, null, null, null, null)', true)
+            when own_raw and own_7 and inline then
+                pgq._insert_function_sql(every, fn, doc_3, val_3, null, true)
+            when own_raw and own_7 then
+                pgq._insert_dispatch_sql(live, fn, doc_3, 'pgq._insert_3_b', 3, val_3, true)
+            else pgq._insert_function_sql(null, fn, doc_3, val_3,
+                'pgq.insert_event($1, $2, $3, null, null, null, null)', true)
             end, 'pgq_writer');
     else
         perform pgq._insert_code_kept(sig_3);
