@@ -27,7 +27,9 @@ returns void as $$
 --      few queues (8 at most) the functions writers call hold the code of
 --      every queue themselves, as the bucket functions do, which saves
 --      the call to the bucket's function: both shapes are cheap to make
---      there.
+--      there.  The generated text is not checked again when it is
+--      created (check_function_bodies off here): it is made by tested
+--      code, and checking a bucket's function costs more than making it.
 --
 --      A function a user has replaced (pgq._insert_code_ours() says it is
 --      not ours) is never overwritten: a NOTICE names it, and the
@@ -240,4 +242,5 @@ begin
         perform pgq._insert_code_kept(sig_3);
     end if;
 end;
-$$ language plpgsql security definer set search_path = pg_catalog, pg_temp;
+$$ language plpgsql security definer set search_path = pg_catalog, pg_temp
+    set check_function_bodies = off;
