@@ -39,6 +39,10 @@ begin
         return 0;
     end if;
 
+    -- the DDL below makes new tables without capture triggers: the DDL
+    -- event trigger of capture (pgq._trg_ddl_watch) has nothing to do
+    perform pg_catalog.set_config('pgq.trg_quiet', 'create_queue', true);
+
     -- allocate id
     id := nextval('pgq.queue_queue_id_seq');
     tblpfx := 'pgq.event_' || id::text;
@@ -77,6 +81,7 @@ begin
 
     perform pgq.tune_storage(i_queue_name);
 
+    perform pg_catalog.set_config('pgq.trg_quiet', '', true);
     return 1;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;

@@ -11,6 +11,10 @@ returns event_trigger as $$
 --      After DROP TABLE and the like it gives back the fast path of the
 --      tables pgq._trg_before_drop took it from that were not dropped.
 --
+--      Skipped while pgq.create_queue makes its event tables (it sets
+--      pgq.trg_quiet): new tables without capture triggers, and the look
+--      at the command's objects was the larger part of a create.
+--
 --      Security definer (superuser): it creates functions in schema pgq.
 --      It only ever
 --      writes generated code whose names are quoted and whose trigger
@@ -20,6 +24,10 @@ returns event_trigger as $$
 declare
     rels    oid[];
 begin
+    -- pgq.create_queue making its event tables: nothing captured there
+    if pg_catalog.current_setting('pgq.trg_quiet', true) = 'create_queue' then
+        return;
+    end if;
     select pg_catalog.array_agg(distinct r) into rels from (
         select c.objid as r from pg_catalog.pg_event_trigger_ddl_commands() c
          where c.classid = 'pg_catalog.pg_class'::regclass
