@@ -292,7 +292,7 @@ def test_owner_without_the_roles_is_told_what_to_ask_for(cluster_factory):
     conn.rollback()
 
     # asked to: installed without them, PgQ is the owner's
-    modules = ["pgq", "pgq_coop", "qadmin_ext"]
+    modules = ["pgq", "pgq_coop", "pgq_node", "qadmin_ext"]
     reports = install(conn, modules, roles=False)
     assert [r.module for r in reports] == modules
     conn.autocommit = True
@@ -316,6 +316,11 @@ def test_owner_without_the_roles_is_told_what_to_ask_for(cluster_factory):
         cur.execute("grant pgq_writer to stranger")
     admin.close()
     install(conn, modules)
+    assert _run(
+        conn,
+        "select has_function_privilege('pgq_writer',"
+        " 'pgq_node.set_consumer_completed(text, text, int8)', 'execute')",
+    ) == [(True,)]
     other = psycopg2.connect(cluster.dsn("app", user="stranger"))
     other.autocommit = True
     _run(other, "select pgq.insert_event('q', 't', 'd')")
