@@ -719,3 +719,40 @@ def test_a_londiste_writer_runs_the_api(root):
             conn.close()
     finally:
         root.execute("drop owned by lsql_worker; drop role lsql_worker")
+
+
+def test_owner_without_createrole_is_told_which_roles_to_ask_for(cluster_factory):
+    """Managed PostgreSQL: PgQ's roles exist, Londiste's not yet; the error says what to ask."""
+    from engine.install import InstallError
+
+    cluster = cluster_factory(install_modules=False)
+    admin = psycopg2.connect(cluster.dsn("postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("create role owner login nosuperuser nocreaterole")
+        cur.execute("create database app owner owner")
+        cur.execute(
+            "create role pgq_reader; create role pgq_writer;"
+            " create role pgq_admin in role pgq_reader, pgq_writer"
+        )
+    conn = psycopg2.connect(cluster.dsn("app", user="owner"))
+    try:
+        with pytest.raises(InstallError) as err:
+            install(conn, ["londiste"])
+        assert "Londiste needs the role londiste_writer" in str(err.value)
+        assert "create role londiste_writer in role pgq_admin;" in str(err.value)
+        with admin.cursor() as cur:
+            cur.execute(
+                "create role londiste_writer in role pgq_admin;"
+                " create role londiste_reader in role pgq_reader"
+            )
+        install(conn, ["londiste"])
+        with conn.cursor() as cur:
+            cur.execute(
+                "select has_function_privilege('londiste_writer',"
+                " 'londiste.local_add_table(text,text)', 'execute')"
+            )
+            assert cur.fetchone() == (True,)
+    finally:
+        conn.close()
+        admin.close()
