@@ -310,6 +310,18 @@ def test_skip_trigger_and_skip_truncate(root):
     assert names == ["_londiste_lq_truncate", "zzz__londiste_lq"]
     assert "'SKIP'" in triggers(root, "s")[1][1]
     assert tables(root)[0]["table_attrs"] == "skip_truncate=1"
+    assert code(root, "local_set_skip_truncate", Q, "public.s", False) == (
+        200,
+        "skip_truncate=false",
+    )
+    assert tables(root)[0]["table_attrs"] is None
+    code(root, "local_set_table_attrs", Q, "public.s", "handler=bulk&skip_truncate=1&x=2")
+    assert code(root, "local_set_skip_truncate", Q, "public.s", True) == (
+        200,
+        "skip_truncate=true",
+    )
+    assert tables(root)[0]["table_attrs"] == "handler=bulk&x=2&skip_truncate=1"
+    assert code(root, "local_set_skip_truncate", Q, "s", True) == (404, "table not found: s")
     # an AFTER trigger on a table with a SKIP trigger cannot work
     row = call(root, "create_trigger", "other", "public.s", [], "public.s", "root")
     assert (row["ret_code"], row["ret_note"]) == (
