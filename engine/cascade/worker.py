@@ -109,6 +109,7 @@ from engine.consumer import Batch, BatchWalker, Consumer, Event, consumer_sectio
 from engine.db import describe_error, fetch_value
 
 __all__ = [
+    "STATE_CHANNEL",
     "CascadeBatch",
     "CascadedWorker",
     "NodeRole",
@@ -176,6 +177,9 @@ _INFO_KEYS = (
     "combined_type",
     "node_attrs",
 )
+# NOTIFY channel (payload the queue name) the worker LISTENs on in this node's database:
+# a change of its state there (pause, resume, provider) wakes it at once
+STATE_CHANNEL = "pgq_node_state"
 # bytes moved per read and write between the two COPYs
 _PIPE_BUFFER = 1 << 16
 
@@ -463,10 +467,18 @@ queue_name = myqueue
 
     # -- connections -------------------------------------------------------------------
     def get_dst(self) -> psycopg2.extensions.connection:
-        """The connection to this node's database (the worker's target)."""
+        """The connection to this node's database (the worker's target, LISTENing for changes)."""
         if self.dst is None or self.dst.closed:
             self.dst = _open(self.db_connstr, f"{self.job_name} worker")
             self.dst.autocommit = True  # transactions are explicit: no BEGIN round trips
+            if self.src is None or self.src.closed:
+                # connection_lifetime counts from here where no provider connection
+                # does (the root's): not from 0, which closed both every idle round
+                self._src_connected = time.monotonic()
+            with self.dst.cursor() as cur:
+                # the admin (and pgq_node's functions that change the worker's state)
+                # signal here: a pause, resume or provider change wakes the worker
+                cur.execute(sql.SQL("listen {}").format(sql.Identifier(STATE_CHANNEL)))
         return self.dst
 
     def remote_connstr(self, location: str) -> str:
@@ -608,6 +620,10 @@ queue_name = myqueue
 
     def _work(self) -> bool:
         dst = self.get_dst()
+        # a notification that comes after this point wakes the next sleep
+        del dst.notifies[:]
+        if self.src is not None and not self.src.closed:
+            del self.src.notifies[:]
         state = self.refresh_state(dst)
         role = self.role
         assert role is not None
@@ -1162,11 +1178,55 @@ queue_name = myqueue
             cur.execute("select pgq_node.set_global_watermark(%s, %s)", (self.queue_name, wm))
 
     # -- waking up ---------------------------------------------------------------------
+    def _listens_to_provider(self) -> bool:
+        """True if a provider tick is news: a running (not paused) non-root worker."""
+        role, state = self.role, self.consumer_state
+        if role is None or role.node_type == "root":
+            return False
+        return not (state is not None and state["paused"])
+
+    def _state_notified(self) -> bool:
+        conn = self.dst
+        return (
+            conn is not None
+            and not conn.closed
+            and any(n.payload == self.queue_name for n in conn.notifies)
+        )
+
     def wake_fds(self) -> list[int]:
-        role = self.role
-        if role is not None and role.node_type == "root":
-            return []
-        return super().wake_fds()
+        fds = super().wake_fds() if self._listens_to_provider() else []
+        if self.dst is not None and not self.dst.closed:
+            fds.append(self.dst.fileno())
+        return fds
+
+    def wake_pending(self) -> bool:
+        if self._state_notified():
+            return True
+        return self._listens_to_provider() and super().wake_pending()
+
+    def on_readable(self, fds: list[int]) -> bool:
+        wake = False
+        dst = self.dst
+        if dst is not None and not dst.closed and dst.fileno() in fds:
+            try:
+                dst.poll()
+            except psycopg2.Error:
+                return True  # connection lost: let work() find out and reconnect
+            if self._state_notified():
+                wake = True
+            else:
+                del dst.notifies[:]
+        src = self.src
+        if src is not None and not src.closed and src.fileno() in fds:
+            if self._listens_to_provider():
+                wake = super().on_readable(fds) or wake
+            else:
+                try:
+                    src.poll()
+                except psycopg2.Error:
+                    return True
+                del src.notifies[:]  # ticks while paused or root: not news
+        return wake
 
 
 def main(argv: Sequence[str] | None = None) -> int:
