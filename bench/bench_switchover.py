@@ -115,6 +115,19 @@ class Steps:
 Run = tuple[list[float], list[tuple[float, str]]]
 
 
+def wait_running(clusters: dict[str, Cluster], timeout: float = 60) -> None:
+    """Wait until every worker runs its loop: it confirms a state change (uptodate)."""
+    for cluster in clusters.values():
+        query(cluster, "update pgq_node.local_state set uptodate = false")
+        query(cluster, "select pg_notify('pgq_node_state', %s)", (QUEUE,))
+    deadline = time.monotonic() + timeout
+    for name, cluster in clusters.items():
+        while not query(cluster, "select bool_and(uptodate) from pgq_node.local_state")[0][0]:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the worker of {name} does not run")
+            time.sleep(0.05)
+
+
 def run_flavour(flavour: str, rounds: int, loop_delay: float, workdir: Path) -> Run:
     clusters = {name: create_cluster() for name in NODES}
     workers: list[subprocess.Popen[bytes]] = []
@@ -155,8 +168,9 @@ def run_flavour(flavour: str, rounds: int, loop_delay: float, workdir: Path) -> 
             )
         ticker.start()
         admins["r"].wait_sync(timeout=60)
-        # the workers are past their first rounds: every one sleeps, as on an idle cascade
-        time.sleep(2 * loop_delay + 1)
+        wait_running(clusters)
+        # past their first rounds, every worker sleeps: an idle cascade
+        time.sleep(loop_delay + 1)
         times: list[float] = []
         slowest: list[tuple[float, str]] = []
         for i in range(rounds):

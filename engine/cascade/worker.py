@@ -39,8 +39,14 @@ crash came before it); anything else is ``Lost position``.
 
 Both connections are in autocommit with explicit transactions (no BEGIN round
 trips); the open batch pins its ticks on the provider, so reading it needs no
-transaction there.  A pgq_tick NOTIFY of the provider wakes the worker; the local
-tick (pgq.ticker) NOTIFYs this node's consumers.
+transaction there.  A pgq_tick NOTIFY of the provider wakes a running worker; the
+local tick (pgq.ticker) NOTIFYs this node's consumers.  On its target the worker
+LISTENs on ``pgq_node_state`` (STATE_CHANNEL, payload the queue name): a pause,
+resume or provider change there (pgq_node.set_consumer_paused and
+change_consumer_provider notify, and so does the admin) wakes it at once, whatever
+its loop_delay, the root's long sleep included, so the admin's waits for its
+confirmation (uptodate) take a round trip, not a sleep.  A paused worker, and the
+root, sleep through the provider's ticks.
 
 The copy is set-based: the batch comes from the provider as one ``COPY (batch
 query) TO STDOUT`` piped (a thread) into one ``COPY FROM STDIN`` into
@@ -1108,7 +1114,8 @@ queue_name = myqueue
             self.global_wm_publish_time = now
         self._idle()
         self.update_status(standby=True)
-        # nothing else to do here: look again less often (the original sleeps 10 x)
+        # nothing else to do here: look again less often (the original sleeps 10 x);
+        # a state change on this node (pgq_node_state) ends the sleep
         self.sleep(max(0.0, 9 * self.loop_delay))
 
     def publish_local_wm(
