@@ -164,3 +164,46 @@ def test_a_notify_on_the_channel_wakes_a_root_worker(cascade, tmp_path):
         what="the root worker confirming",
     )
     assert time.monotonic() - start < QUICK_S
+
+
+def test_pgq_node_functions_that_change_a_worker_notify(make_cascade):  # noqa: F811
+    """set_consumer_paused and change_consumer_provider NOTIFY the channel, at commit, on change."""
+    c = make_cascade("r")
+    build_tree(c, {"r": ("root", None)})
+    listener = c.conn("r")
+    try:
+        with listener.cursor() as cur:
+            cur.execute(f"listen {STATE_CHANNEL}")
+
+        def heard() -> list[str]:
+            listener.poll()
+            got = [n.payload for n in listener.notifies if n.channel == STATE_CHANNEL]
+            del listener.notifies[:]
+            return got
+
+        calls = [
+            ("select * from pgq_node.set_consumer_paused(%s, 'r', true)", [QUEUE]),
+            ("select * from pgq_node.set_consumer_paused(%s, 'r', true)", []),  # no change
+            ("select * from pgq_node.set_consumer_paused(%s, 'r', false)", [QUEUE]),
+            ("select * from pgq_node.change_consumer_provider(%s, 'r', 'r')", [QUEUE]),
+            ("select * from pgq_node.change_consumer_provider(%s, 'r', 'nobody')", []),  # 404
+        ]
+        for query, expected in calls:
+            c.query("r", query, (QUEUE,))
+            time.sleep(0.1)
+            assert heard() == expected, query
+        # inside a transaction: at its commit, not before
+        conn = c.conn("r")
+        try:
+            conn.autocommit = False
+            with conn.cursor() as cur:
+                cur.execute("select * from pgq_node.set_consumer_paused(%s, 'r', true)", (QUEUE,))
+                time.sleep(0.1)
+                assert heard() == []
+            conn.commit()
+        finally:
+            conn.close()
+        time.sleep(0.1)
+        assert heard() == [QUEUE]
+    finally:
+        listener.close()
