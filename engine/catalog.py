@@ -16,7 +16,7 @@ import psycopg2.extensions
 from engine import supervisor
 from engine.admin.queue import SETTINGS
 from engine.admin.server import installed_modules
-from engine.daemon_keys import consumer_keys, ticker_keys
+from engine.daemon_keys import consumer_keys, ticker_keys, worker_keys
 from engine.handlers import HANDLER_NAMES
 
 __all__ = ["TICKS_PER_QUEUE", "fetch_names", "host_names", "local_names"]
@@ -123,6 +123,7 @@ def local_names() -> dict[str, Any]:
         "handlers": list(HANDLER_NAMES),
         "ticker_keys": list(ticker_keys()),
         "consumer_keys": list(consumer_keys()),
+        "worker_keys": list(worker_keys()),
         "hosts": host_names(),
         "settings": list(SETTINGS),
     }

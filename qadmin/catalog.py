@@ -42,6 +42,7 @@ class Catalog:
     handlers: tuple[str, ...] = ()
     ticker_keys: tuple[str, ...] = ()
     consumer_keys: tuple[str, ...] = ()
+    worker_keys: tuple[str, ...] = ()  # the cascade worker's (START WORKER ... WITH)
     fetched_at: float | None = None
     all_consumers: tuple[str, ...] = ()
 

@@ -20,7 +20,6 @@ from qadmin.catalog import Catalog
 __all__ = [
     "CONNECT_KEYS",
     "SLOTS",
-    "WORKER_KEYS",
     "Quoting",
     "Slot",
     "slot_for_kind",
@@ -44,20 +43,6 @@ CONNECT_KEYS = (
     "target_session_attrs",
     "passfile",
     "gssencmode",
-)
-
-# ini keys of the cascade worker offered after START WORKER ... WITH (the worker
-# reads the rest of its config from the node: queue, node and provider)
-WORKER_KEYS = (
-    "loop_delay",
-    "pgq_lazy_fetch",
-    "pgq_batch_collect_events",
-    "pgq_batch_collect_interval",
-    "pgq_keep_lag",
-    "global_wm_publish_period",
-    "local_wm_publish_period",
-    "remote_extra_connstr",
-    "use_notify",
 )
 
 
@@ -164,7 +149,7 @@ SLOTS: tuple[Slot, ...] = (
         "a worker key name",
         "worker key",
         Quoting.NAME,
-        lambda *_: WORKER_KEYS,
+        _field("worker_keys"),
     ),
 )
 
