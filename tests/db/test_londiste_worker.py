@@ -1,0 +1,343 @@
+"""The Londiste worker (engine.londiste.worker) and copy (engine.londiste.copy) on real nodes.
+
+Nodes are made as in tests/db/test_cascade_worker.py (SQL, no admin code); tables
+are added the way add-table does it (londiste.local_add_table on the root, which
+adds the table to the set; global_add_table + local_add_table on the subscriber).
+The londiste SQL is ours when sql/londiste exists, else the installed original.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import pytest
+
+from engine.base import read_pidfile
+from engine.install import install
+from engine.pgcluster import Cluster
+from tests.db.daemon_util import PROJECT_ROOT, Proc, wait_for, write_ini
+from tests.db.test_cascade_worker import Node, create_root, create_subscriber
+
+Q = "lq"
+OURS = (PROJECT_ROOT / "sql" / "londiste").is_dir()
+
+
+def new_node(cluster_factory: Callable[..., Cluster], name: str) -> Node:
+    node = Node(cluster_factory(install_modules=False), name, Q)
+    if OURS:
+        conn = psycopg2.connect(node.db.dsn)
+        try:
+            install(conn, ["londiste"])
+        finally:
+            conn.close()
+    else:
+        for ext in ("pgq", "pgq_node", "londiste"):
+            node.db.execute(f"create extension {ext}")
+    return node
+
+
+TABLE_DDL = "create table public.t (id int primary key, v text, n int); create index t_n on t (n)"
+
+
+def add_table(
+    root: Node, subs: list[Node], table: str = "public.t", attrs: str | None = None
+) -> None:
+    root.api("select * from londiste.local_add_table(%s, %s)", (Q, table))
+    for node in subs:
+        node.api("select * from londiste.global_add_table(%s, %s)", (Q, table))
+        node.api(
+            "select * from londiste.local_add_table(%s, %s, '{}'::text[], %s)", (Q, table, attrs)
+        )
+
+
+def table_state(node: Node, table: str = "public.t") -> str | None:
+    rows = node.db.execute(
+        "select merge_state from londiste.get_table_list(%s) where table_name = %s", (Q, table)
+    )
+    return rows[0][0] if rows else None
+
+
+def contents(node: Node, table: str = "t") -> list[tuple]:
+    return node.db.execute(f"select * from {table} order by 1")
+
+
+class Ticker:
+    """Ticks the root's queue every interval seconds (a thread)."""
+
+    def __init__(self, node: Node, interval: float = 0.2) -> None:
+        self.node = node
+        self.interval = interval
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        conn = self.node.db.connect()
+        try:
+            while not self.stop_event.wait(self.interval):
+                with conn.cursor() as cur:
+                    cur.execute("select pgq.ticker(%s)", (Q,))
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join()
+
+
+def start(node: Node, tmp_path: Path, env: dict[str, str] | None = None, **keys: Any) -> Proc:
+    values: dict[str, Any] = {
+        "job_name": node.worker,
+        "db": node.db.dsn,
+        "queue_name": Q,
+        "loop_delay": 0.1,
+        "exception_sleep": 0.3,
+        "local_wm_publish_period": 0.5,
+        "global_wm_publish_period": 0.5,
+        "pidfile": str(tmp_path / f"{node.worker}.pid"),
+    }
+    values.update(keys)
+    ini = write_ini(tmp_path / f"{node.worker}.ini", "londiste3", values)
+    return Proc("engine.londiste.worker", [str(ini)], tmp_path / f"{node.worker}.log", env=env)
+
+
+def kill_copies(tmp_path: Path) -> None:
+    for pf in tmp_path.glob("*.pid.copy.*"):
+        pid = read_pidfile(pf)
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+@pytest.fixture
+def pair(cluster_factory, tmp_path):
+    root = new_node(cluster_factory, "root")
+    branch = new_node(cluster_factory, "branch")
+    create_root(root)
+    create_subscriber(branch, root, root)
+    for n in (root, branch):
+        n.db.execute(TABLE_DDL)
+    yield root, branch
+    kill_copies(tmp_path)
+
+
+def caught_up(root: Node, branch: Node) -> bool:
+    top = root.last_tick()
+    return branch.completed() >= top
+
+
+def wait_equal(root: Node, branch: Node, procs: list[Proc], timeout: float = 90) -> None:
+    def done() -> bool:
+        for p in procs:
+            assert p.alive(), p.text()[-3000:]
+        if table_state(branch) != "ok":
+            return False
+        return caught_up(root, branch) and contents(root) == contents(branch)
+
+    wait_for(done, timeout=timeout, what="branch equal to root")
+
+
+class Writer:
+    """Random inserts, updates and deletes on the root, repeated keys in one transaction."""
+
+    def __init__(self, node: Node, keys: int = 3000) -> None:
+        self.node = node
+        self.keys = keys
+        self.stop_event = threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        rnd = random.Random(7)
+        conn = self.node.db.connect(autocommit=False)
+        try:
+            while not self.stop_event.is_set():
+                with conn.cursor() as cur:
+                    for _ in range(rnd.randint(1, 20)):
+                        k = rnd.randint(1, self.keys)
+                        op = rnd.random()
+                        if op < 0.4:
+                            cur.execute(
+                                "insert into t values (%s, %s, %s) on conflict (id) do update"
+                                " set v = excluded.v, n = t.n + 1",
+                                (k, f"v{rnd.random()}", k),
+                            )
+                        elif op < 0.75:
+                            cur.execute("update t set v = v || 'x', n = n + 1 where id = %s", (k,))
+                        else:
+                            cur.execute("delete from t where id = %s", (k,))
+                conn.commit()
+                time.sleep(0.005)
+        except BaseException as e:
+            self.error = e
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join()
+        assert self.error is None, self.error
+
+
+def test_copy_under_writes_then_replay(pair, tmp_path):
+    root, branch = pair
+    root.db.execute(
+        "insert into t select g, 'row ' || g || E' tab\\t nl\\n', g from generate_series(1, 20000) g"
+    )
+    add_table(root, [branch])
+    assert table_state(root) == "ok"
+    assert table_state(branch) is None
+    ticker = Ticker(root)
+    writer = Writer(root)
+    procs = [start(root, tmp_path), start(branch, tmp_path)]
+    try:
+        wait_for(lambda: table_state(branch) == "ok", timeout=90, what="table in sync")
+        time.sleep(1)
+        writer.stop()
+        # repeated keys within one transaction (one batch): every combination
+        with root.db.connect(autocommit=False) as conn, conn.cursor() as cur:
+            cur.execute("insert into t values (900001, 'a', 1)")
+            cur.execute("update t set v = 'b' where id = 900001")
+            cur.execute("delete from t where id = 900001")
+            cur.execute("insert into t values (900001, 'c', 2)")
+            cur.execute("delete from t where id = 1")
+            cur.execute("insert into t values (1, 'again', 1)")
+            cur.execute("update t set v = 'twice' where id = 1")
+            cur.execute("insert into t values (900002, 'gone', 1)")
+            cur.execute("delete from t where id = 900002")
+            cur.execute("update t set v = null where id = 2")
+        wait_equal(root, branch, procs)
+    finally:
+        writer.stop_event.set()
+        ticker.stop()
+    assert contents(branch)[0] == (1, "twice", 1)
+    # the dropped non-key index was rebuilt
+    assert branch.db.scalar("select count(*) from pg_indexes where indexname = 't_n'") == 1
+    text = procs[1].text()
+    assert "Traceback" not in text, text[-3000:]
+
+
+def test_failing_event_shown_then_resumes(pair, tmp_path):
+    root, branch = pair
+    root.db.execute("insert into t select g, 'r', g from generate_series(1, 10) g")
+    add_table(root, [branch])
+    branch.db.execute("alter table t add constraint no_bad check (v <> 'bad')")
+    ticker = Ticker(root)
+    procs = [start(root, tmp_path), start(branch, tmp_path)]
+    try:
+        wait_for(lambda: table_state(branch) == "ok", timeout=90, what="table in sync")
+        root.db.execute("insert into t values (100, 'good', 1), (101, 'bad', 1)")
+        root.db.execute("update t set v = 'fine' where id = 3")
+        ev_id = None
+
+        def error_shown() -> bool:
+            nonlocal ev_id
+            err = branch.state()["cur_error"]
+            if err and "no_bad" in err:
+                ev_id = err
+                return True
+            return False
+
+        wait_for(error_shown, timeout=60, what="the failing event in the consumer state")
+        assert ev_id is not None
+        assert "event " in ev_id and "public.t" in ev_id and "insert into" in ev_id, ev_id
+        assert branch.db.scalar("select count(*) from t where id >= 100") == 0
+        branch.db.execute("alter table t drop constraint no_bad")
+        wait_equal(root, branch, procs)
+        wait_for(lambda: branch.state()["cur_error"] is None, timeout=30, what="error cleared")
+    finally:
+        ticker.stop()
+
+
+@pytest.mark.parametrize("points", ["copy", "replay"])
+def test_kill9_resumes(pair, tmp_path, points):
+    root, branch = pair
+    root.db.execute("insert into t select g, 'r' || g, g from generate_series(1, 5000) g")
+    add_table(root, [branch])
+    ticker = Ticker(root)
+    writer = Writer(root, keys=2000)
+    if points == "copy":
+        kill_at = (
+            "copy_registered,copy_rows_done,copy_before_commit,copy_committed,copy_handed_over"
+        )
+        prob = "0.5"
+    else:
+        kill_at = "after_copy,after_process,after_dst_commit,after_next_batch,after_finish"
+        prob = "0.05"
+    env = {"QADMIN_TEST_KILL_AT": kill_at, "QADMIN_TEST_KILL_PROB": prob}
+    root_proc = start(root, tmp_path)
+    kills = 0
+    proc = start(branch, tmp_path, env=env)
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and kills < 12:
+            if not proc.alive():
+                kills += 1
+                proc = start(branch, tmp_path, env=env)
+            if points == "copy" and table_state(branch) == "ok":
+                break
+            time.sleep(0.2)
+        writer.stop()
+        if not proc.alive():
+            proc = start(branch, tmp_path, env=env)
+        # no more kills: a clean worker finishes the job
+        proc.kill()
+        kill_copies(tmp_path)
+        time.sleep(0.3)
+        proc = start(branch, tmp_path)
+        wait_equal(root, branch, [proc, root_proc], timeout=120)
+    finally:
+        writer.stop_event.set()
+        ticker.stop()
+    text = proc.text()
+    assert "SIGKILL" in text or kills > 0 or points == "copy", text[-2000:]
+
+
+def test_sequences_follow_root(pair, tmp_path):
+    root, branch = pair
+    for n in (root, branch):
+        n.db.execute("create sequence public.s")
+    root.api("select * from londiste.local_add_seq(%s, 'public.s')", (Q,))
+    root.db.execute("select setval('public.s', 500)")
+    ticker = Ticker(root)
+    procs = [start(root, tmp_path), start(branch, tmp_path)]
+    try:
+        # the root's worker publishes it; the branch applies the update-seq event
+        wait_for(
+            lambda: (
+                branch.db.scalar(
+                    "select count(*) from londiste.get_seq_list(%s) where seq_name = 'public.s'",
+                    (Q,),
+                )
+                > 0
+            ),
+            timeout=60,
+            what="sequence in the branch's set",
+        )
+        branch.api("select * from londiste.local_add_seq(%s, 'public.s')", (Q,))
+        root.db.execute("select setval('public.s', 20000)")
+        wait_for(
+            lambda: branch.db.scalar("select last_value from public.s") >= 20000,
+            timeout=60,
+            what="sequence ahead of the root's on the branch",
+        )
+        before = branch.db.scalar("select last_value from public.s")
+        # a value behind the branch's never moves it back
+        root.db.execute("select setval('public.s', 1)")
+        time.sleep(2)
+        assert branch.db.scalar("select last_value from public.s") >= before
+    finally:
+        ticker.stop()
+    for p in procs:
+        assert p.alive(), p.text()[-2000:]
