@@ -267,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     worker_argv = cascade_door._split_worker(args)
     if worker_argv is not None:
-        from engine.londiste import worker  # type: ignore[attr-defined, unused-ignore]
+        from engine.londiste import worker
 
         return int(worker.main(worker_argv))
     parser = _parser()

@@ -650,7 +650,7 @@ class LondisteAdmin(CascadeAdmin):
         return "running" if seen < 60 else f"stopped (last seen {seen:.0f} s ago)"
 
     # -- execute --------------------------------------------------------------------------------
-    def execute(
+    def execute_files(
         self, files: Sequence[str], wait: bool = False, timeout: float | None = None
     ) -> list[str]:
         """Run SQL files on the root and send them through the queue to every node.
@@ -696,6 +696,8 @@ class LondisteAdmin(CascadeAdmin):
         if wait and done:
             self._wait_everywhere(timeout)
         return done
+
+    execute = execute_files  # londiste3's name
 
     def _tick_root(self, root: str) -> int:
         """A new tick on the root (events committed so far are before it)."""
