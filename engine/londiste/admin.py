@@ -320,7 +320,10 @@ class LondisteAdmin(CascadeAdmin):
             if options.get("create") or options.get("create_full"):
                 self._create_from_provider(info, table, target, bool(options.get("create_full")))
             with self._transaction(here) as conn:
-                if info.node_type == "root":
+                # on the root: into the set; on a subscriber: a table the provider has
+                # may not have reached this node's set yet (its add-table event is on
+                # the way; adding it twice is harmless)
+                if info.node_type == "root" or table in prov_tables:
                     self._call(here, "londiste.global_add_table", [self.queue, table], conn=conn)
                 row = self._call(
                     here,

@@ -7,8 +7,10 @@ created with the cascade admin, tables and sequences registered with LondisteAdm
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -17,6 +19,7 @@ from engine import install as installer
 from engine.cascade.admin import CascadeAdmin
 from engine.londiste.admin import LondisteAdmin, LondisteError, parse_execute_attrs
 from engine.pgcluster import Cluster
+from tests.db.daemon_util import Proc, wait_for, write_ini
 
 QUEUE = "lq"
 OURS = "londiste" in installer.MODULES
@@ -297,3 +300,72 @@ def test_compare_and_repair_at_sync_point(lset: Set) -> None:
     finally:
         stop.set()
         t.join()
+
+
+# -- end to end, with the Londiste worker (engine.londiste.worker) ---------------------------
+
+
+def _worker(s: Set, node: str, tmp: Path) -> Proc:
+    ini = write_ini(
+        tmp / f"{node}.ini",
+        "londiste3",
+        {
+            "job_name": node,
+            "db": s.dsn(node),
+            "queue_name": QUEUE,
+            "loop_delay": 0.1,
+            "exception_sleep": 0.3,
+            "pidfile": str(tmp / f"{node}.pid"),
+        },
+    )
+    # through londiste3's door: CONFIG.ini worker
+    return Proc("engine.londiste", [str(ini), "worker"], tmp / f"{node}.log")
+
+
+def _ticker(s: Set, stop: threading.Event) -> None:
+    conn = psycopg2.connect(s.dsn("root"))
+    conn.autocommit = True
+    try:
+        while not stop.wait(0.2):
+            with conn.cursor() as cur:
+                cur.execute("select pgq.ticker(%s)", [QUEUE])
+    finally:
+        conn.close()
+
+
+@pytest.mark.skipif(not OURS, reason="the worker runs on our londiste SQL")
+def test_add_table_copies_then_compare_execute_wait(lset: Set, tmp_path: Path) -> None:
+    lset.sql("root", "insert into public.t1 select g, 'v' || g from generate_series(1, 500) g")
+    stop = threading.Event()
+    ticker = threading.Thread(target=_ticker, args=(lset, stop), daemon=True)
+    ticker.start()
+    procs = [_worker(lset, "root", tmp_path), _worker(lset, "branch", tmp_path)]
+    try:
+        root, br = lset.admin("root"), lset.admin("branch")
+        root.add_table(["t1"])
+        # the branch learns the table through the queue (londiste.add-table)
+        wait_for(
+            lambda: ("table", "public.t1") in br.missing().rows, timeout=60, what="add-table event"
+        )
+        br.add_table(["t1"], wait_sync=True)
+        assert states(lset, "branch") == {"public.t1": "ok"}
+        lset.sql("root", "update public.t1 set v = 'changed' where id <= 50")
+        (c,) = br.compare(["t1"])
+        assert c.equal and c.local_count == 500, c
+        # EXECUTE travels to the branch; WAIT returns once it is applied there
+        f = tmp_path / "add_col.sql"
+        f.write_text("alter table public.t1 add column extra int;\n")
+        assert root.execute([str(f)], wait=True, timeout=60) == ["add_col.sql"]
+        cols = lset.sql(
+            "branch",
+            "select count(*) from pg_attribute where attrelid = 'public.t1'::regclass"
+            " and attname = 'extra'",
+        )
+        assert cols == [(1,)]
+        st = br.londiste_status()
+        assert st["replay"] == "running" and st["tables_ok"] == ["public.t1"]
+    finally:
+        for p in procs:
+            p.stop()
+        stop.set()
+        ticker.join()
