@@ -200,6 +200,9 @@ class LondisteAdmin(CascadeAdmin):
         super().__init__(*args, **kw)
         self.lock_timeout = lock_timeout
 
+    def __enter__(self) -> LondisteAdmin:
+        return self
+
     # -- small helpers -------------------------------------------------------------------------
     @contextmanager
     def _errors(self, node: str) -> Iterator[None]:
