@@ -8,7 +8,8 @@ returns setof record as $$
 --
 --      What could still be added on this node.  On the root: the tables
 --      and sequences of the database not replicated yet (system and
---      replication schemas left out); elsewhere: the tables and
+--      replication schemas left out: also qadmin_ext, our pgq_ext);
+--      elsewhere: the tables and
 --      sequences of the queue not replicated here.
 --
 -- Parameters:
@@ -28,7 +29,7 @@ begin
               from pg_catalog.pg_class c
               join pg_catalog.pg_namespace n on n.oid = c.relnamespace
              where c.relkind in ('r', 'S')
-               and n.nspname not in ('pgq', 'pgq_ext', 'pgq_node', 'londiste',
+               and n.nspname not in ('pgq', 'pgq_ext', 'pgq_node', 'londiste', 'qadmin_ext',
                                      'pg_catalog', 'information_schema')
                and n.nspname !~ '^pg_(toast|temp)'
                and not exists (
