@@ -41,6 +41,7 @@ from psycopg2 import sql
 from engine.base import DaemonError, kill_point
 from engine.cascade.worker import CascadeBatch, CascadedWorker, _open
 from engine.consumer import Event
+from engine.db import fetch_value
 from engine.londiste.worker import Replicator, TableState
 
 __all__ = ["CopyTable", "main"]
@@ -144,10 +145,11 @@ class CopyTable(Replicator):
                 raise _CopyDone
             if t.state == "do-sync":
                 tick = t.sync_tick or 0
-                if batch.tick_id == tick:
+                cur_tick = batch.tick_id or 0
+                if cur_tick == tick:
                     self.hand_over(src, dst, cur, t)
                     raise _CopyDone
-                if batch.tick_id < tick:
+                if cur_tick < tick:
                     return True
                 raise DaemonError(
                     f"table {t.name}: the copy passed the sync tick {tick} (at {batch.tick_id})"
@@ -211,7 +213,8 @@ class CopyTable(Replicator):
             want = t.table_attrs.get("copy_node")
             if want and want != "?":
                 cur.execute(
-                    "select node_location from pgq_node.get_queue_locations(%s) where node_name = %s",
+                    "select node_location from pgq_node.get_queue_locations(%s)"
+                    " where node_name = %s",
                     (self.queue_name, want),
                 )
                 found = cur.fetchone()
@@ -238,13 +241,14 @@ class CopyTable(Replicator):
                     (q, c, q, c),
                 )
                 scur.execute("select pgq.register_consumer(%s, %s)", (q, c))
-                scur.execute("select last_tick from pgq.get_consumer_info(%s, %s)", (q, c))
-                tick = scur.fetchone()[0]
-                scur.execute(
-                    "begin isolation level repeatable read read only;"
-                    " select pg_catalog.txid_current_snapshot()::text"
+                tick = fetch_value(
+                    scur, "select last_tick from pgq.get_consumer_info(%s, %s)", (q, c)
                 )
-                snapshot = scur.fetchone()[0]
+                snapshot = fetch_value(
+                    scur,
+                    "begin isolation level repeatable read read only;"
+                    " select pg_catalog.txid_current_snapshot()::text",
+                )
             kill_point("copy_registered")
             started = time.monotonic()
             rows = self.copy_rows(src, dst, t)
@@ -337,8 +341,9 @@ class CopyTable(Replicator):
         """Drop the table's indexes that back no constraint; returns their definitions."""
         schema, rel = _split(table)
         cur.execute(
-            "select i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)"
+            "select ic.relname, pg_get_indexdef(i.indexrelid)"
             " from pg_index i join pg_class c on c.oid = i.indrelid"
+            " join pg_class ic on ic.oid = i.indexrelid"
             " join pg_namespace n on n.oid = c.relnamespace"
             " where n.nspname = %s and c.relname = %s"
             " and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)",
@@ -346,7 +351,7 @@ class CopyTable(Replicator):
         )
         found = cur.fetchall()
         for name, _ in found:
-            cur.execute(sql.SQL("drop index {}").format(sql.SQL(name)))
+            cur.execute(sql.SQL("drop index {}").format(sql.Identifier(schema, name)))
         return [ddl for _, ddl in found]
 
 

@@ -171,6 +171,7 @@ class Replicator(CascadedWorker):
         self.copy_procs: dict[str, subprocess.Popen[bytes]] = {}
         self._handlers: dict[str, BaseHandler] = {}
         self._snapshot_batches: dict[str, int] = {}
+        self._ok_seen: set[str] = set()
 
     def load_settings(self) -> None:
         super().load_settings()
@@ -263,7 +264,7 @@ class Replicator(CascadedWorker):
             if any(t.state == "do-sync" for t in tables.values()):
                 ready = False  # a copy is catching up to our tick
             for t in tables.values():
-                if t.state == "wanna-sync" and (t.sync_tick or 0) <= batch.tick_id:
+                if t.state == "wanna-sync" and (t.sync_tick or 0) <= (batch.tick_id or 0):
                     log.info("table %s: do-sync at tick %s", t.name, batch.tick_id)
                     self.set_table_state(cur, t.name, f"do-sync:{batch.tick_id}", t.custom_snapshot)
                     ready = False
@@ -296,7 +297,30 @@ class Replicator(CascadedWorker):
                     self.launch_copy(t)
                     return False
             self.restore_fkeys(cur)
+            ok_now = {t.name for t in tables.values() if t.state == "ok"}
+            if ok_now - self._ok_seen:
+                self.drop_copy_consumers(src, ok_now)
+            self._ok_seen = ok_now
         return ready
+
+    def drop_copy_consumers(self, src: psycopg2.extensions.connection, done: set[str]) -> None:
+        """Unregister copy consumers of tables in sync left on the provider (a copy killed
+        between its hand-over commit and its unregistration there)."""
+        prefix = f"{self.consumer_name}.copy."
+        with src.cursor() as cur:
+            cur.execute(
+                "select consumer_name from pgq.get_consumer_info(%s)"
+                " where starts_with(consumer_name, %s)",
+                (self.queue_name, prefix),
+            )
+            for (name,) in cur.fetchall():
+                if name[len(prefix) :] not in done:
+                    continue
+                log.info("unregistering the finished copy's consumer %s", name)
+                try:
+                    cur.execute("select pgq.unregister_consumer(%s, %s)", (self.queue_name, name))
+                except psycopg2.Error as e:  # the copy itself got there first
+                    log.debug("unregister %s: %s", name, describe_error(e))
 
     def drop_fkeys(self, cur: Any, table: str) -> None:
         cur.execute("select from_table, fkey_name from londiste.find_table_fkeys(%s)", (table,))
