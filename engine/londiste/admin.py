@@ -739,16 +739,26 @@ class LondisteAdmin(CascadeAdmin):
             rows.append(r)
         return info, prov, rows
 
-    def _at_sync_point(self, info: Any, prov: str, table: str) -> Any:
-        """Open a transaction on the provider where the table is frozen at a tick that
-        the local node has reached; returns the provider connection (caller commits)."""
+    @contextmanager
+    def _sync_point(self, info: Any, prov: str, table: str) -> Iterator[Any]:
+        """A provider connection where the table stays as it is at a tick that the
+        local node has applied, for as long as the block runs.
+
+        Root provider: its table locked in SHARE mode (writers wait; the lock is got
+        within lock_timeout), a tick made, the local node waited for.  Branch
+        provider: its worker paused (the table changes only through it), the local
+        node waited for until it has the provider's last tick; resumed afterwards.
+        """
         here = info.node_name
         prov_info = self._node_info(prov)
         if prov_info.node_type != "root":
-            raise LondisteError(
-                f'provider "{prov}" is no root: compare/repair needs the root as provider'
-                " (pause at a sync point below a branch is not done yet)"
-            )
+            self.pause(prov)
+            try:
+                self._wait_position(here, self._position(prov), None, f"compare {table}")
+                yield self._conn(prov)
+            finally:
+                self.resume(prov)
+            return
         conn = self._member_conninfo(self._member(prov).location or "").connect(
             autocommit=True, application_name="qadmin londiste compare"
         )
@@ -760,13 +770,11 @@ class LondisteAdmin(CascadeAdmin):
                 cur.execute("set local statement_timeout = 0")
             tick = self._tick_root(prov)
             self._wait_position(here, tick, None, f"compare {table}")
+            yield conn
         except psycopg2.Error as err:
-            conn.close()
             raise LondisteError(f'node "{prov}": {str(err).strip()}') from None
-        except BaseException:
+        finally:
             conn.close()
-            raise
-        return conn
 
     def _columns(self, node: str, table: str) -> list[str]:
         return [r.attname for r in self._query(node, _COLUMNS_SQL, [table])]
@@ -782,13 +790,9 @@ class LondisteAdmin(CascadeAdmin):
             dest = r.dest_table or r.table_name
             cols = [c for c in self._columns(prov, r.table_name) if c in self._columns(here, dest)]
             cond = parse_attrs(r.table_attrs).get("copy_condition")
-            conn = self._at_sync_point(info, prov, r.table_name)
-            try:
+            with self._sync_point(info, prov, r.table_name) as conn:
                 p = self._count(conn, r.table_name, cols, cond, count_only)
-            finally:
-                conn.close()
-            local_conn = self._local_conn()
-            loc = self._count(local_conn, dest, cols, None, count_only)
+                loc = self._count(self._local_conn(), dest, cols, None, count_only)
             res = CompareResult(r.table_name, p[0], loc[0], p[1], loc[1])
             self._say(
                 f"{r.table_name}: provider {p[0]} rows, {here} {loc[0]} rows"
@@ -834,21 +838,20 @@ class LondisteAdmin(CascadeAdmin):
             if not pkey:
                 raise LondisteError(f'table "{r.table_name}" has no primary key')
             cond = parse_attrs(r.table_attrs).get("copy_condition")
-            conn = self._at_sync_point(info, prov, r.table_name)
-            try:
-                src = self._rows(conn, r.table_name, cols, pkey, cond)
-            finally:
-                conn.close()
             local_conn = self._local_conn()
-            dst = self._rows(local_conn, dest, cols, pkey, None)
-            stmts = self._fix_statements(local_conn, dest, cols, pkey, src, dst)
             applied = False
-            if apply and stmts:
-                with self._transaction(here) as c2, c2.cursor() as cur:
-                    cur.execute("select londiste.set_session_replication_role('replica', true)")
-                    for s in stmts:
-                        cur.execute(s)
-                applied = True
+            # the fix-up runs inside the sync point: no later change of the table can
+            # be replayed here before it
+            with self._sync_point(info, prov, r.table_name) as conn:
+                src = self._rows(conn, r.table_name, cols, pkey, cond)
+                dst = self._rows(local_conn, dest, cols, pkey, None)
+                stmts = self._fix_statements(local_conn, dest, cols, pkey, src, dst)
+                if apply and stmts:
+                    with self._transaction(here) as c2, c2.cursor() as cur:
+                        cur.execute("select londiste.set_session_replication_role('replica', true)")
+                        for s in stmts:
+                            cur.execute(s)
+                    applied = True
             self._say(f"{r.table_name}: {len(stmts)} statements" + (" applied" if applied else ""))
             out.append(RepairResult(r.table_name, tuple(stmts), applied))
         return out

@@ -369,3 +369,40 @@ def test_add_table_copies_then_compare_execute_wait(lset: Set, tmp_path: Path) -
             p.stop()
         stop.set()
         ticker.join()
+
+
+@pytest.mark.skipif(not OURS, reason="the worker runs on our londiste SQL")
+def test_compare_below_a_branch_pauses_the_branch(lset: Set, tmp_path: Path) -> None:
+    """A leaf whose provider is a branch: the branch's worker is paused for the sync
+    point and resumed afterwards."""
+    prepare(lset.cluster, "leaf")
+    lset.sql("leaf", "create table public.t1 (id int primary key, v text)")
+    lset.sql("root", "insert into public.t1 select g, 'v' || g from generate_series(1, 100) g")
+    leaf = lset.admin("leaf")
+    leaf.create_leaf("leaf", lset.dsn("branch"), lset.dsn("leaf"))
+    stop = threading.Event()
+    ticker = threading.Thread(target=_ticker, args=(lset, stop), daemon=True)
+    ticker.start()
+    procs = [_worker(lset, n, tmp_path) for n in ("root", "branch", "leaf")]
+    try:
+        lset.admin("root").add_table(["t1"])
+        wait_for(
+            lambda: ("table", "public.t1") in lset.admin("branch").missing().rows,
+            timeout=60,
+            what="add-table on the branch",
+        )
+        lset.admin("branch").add_table(["t1"])
+        lset.admin("branch").wait_sync(timeout=180)
+        leaf.add_table(["t1"])
+        leaf.wait_sync(timeout=180)
+        lset.sql("root", "update public.t1 set v = 'x' where id < 10")
+        (c,) = leaf.compare(["t1"])
+        assert c.equal and c.local_count == 100
+        assert any("branch" in line and "paused" in line for line in lset.lines)
+        info = lset.admin("branch").local_info()
+        assert not info.worker_paused
+    finally:
+        for p in procs:
+            p.stop()
+        stop.set()
+        ticker.join()
