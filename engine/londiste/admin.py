@@ -678,6 +678,7 @@ class LondisteAdmin(CascadeAdmin):
                 raise LondisteError(f"cannot read {path}: {err.strerror}") from None
             name = os.path.basename(path)
             attrs = parse_execute_attrs(text)
+            self._refuse_if_copying(attrs)
             attr_text = urllib.parse.urlencode({k: ",".join(v) for k, v in attrs.items()})
             with self._transaction(here) as conn:
                 self._query(
@@ -704,6 +705,33 @@ class LondisteAdmin(CascadeAdmin):
         return done
 
     execute = execute_files  # londiste3's name
+
+    def _refuse_if_copying(self, attrs: Mapping[str, list[str]]) -> None:
+        """The rule for DDL on tables still being copied: refused before anything runs.
+
+        A file whose headers (Local-Table, Need-Table) name a table that some live
+        member is still copying (any state but ok) is not executed: run it after
+        WAIT SYNC there.  Files without such headers are not checked.
+        """
+        named = {fqname(t) for key in ("Local-Table", "Need-Table") for t in attrs.get(key, [])}
+        if not named:
+            return
+        for node in sorted(self._members):
+            if not self._alive(node):
+                continue
+            try:
+                rows = self._local_tables(node)
+            except CascadeError as err:
+                self._say(f"warning: {err}")
+                continue
+            for table in sorted(named & set(rows)):
+                state = rows[table].merge_state
+                if state not in ("ok", "?"):
+                    raise LondisteError(
+                        f'node "{node}" is still copying table "{table}"'
+                        f" (state {state or 'copy-needed'}): not executed",
+                        hint="wait until it is in sync (LONDISTE WAIT SYNC there), then again",
+                    )
 
     def _tick_root(self, root: str) -> int:
         """A new tick on the root (events committed so far are before it)."""

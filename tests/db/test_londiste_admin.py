@@ -248,6 +248,14 @@ def test_execute_on_root_and_wait_refusal(lset: Set, tmp_path: object) -> None:
     assert lset.sql("root", "select count(*) from pg_attribute where attname = 'x'")[0][0] == 1
     # the second run skips it
     assert lset.admin("root").execute([str(f)]) == []
+    # DDL on a table a member is still copying is refused before anything runs
+    _publish(lset, "public.t2")
+    lset.admin("branch").add_table(["t2"])
+    g = Path(str(tmp_path)) / "ddl2.sql"
+    g.write_text("--*-- Local-Table: t2\nalter table public.t2 add column y int;\n")
+    with pytest.raises(LondisteError, match=r'node "branch" is still copying table "public\.t2"'):
+        lset.admin("root").execute([str(g)])
+    assert lset.sql("root", "select count(*) from pg_attribute where attname = 'y'")[0][0] == 0
     with pytest.raises(LondisteError, match="cannot read"):
         lset.admin("root").execute([str(f) + ".missing"])
 
