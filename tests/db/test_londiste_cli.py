@@ -105,6 +105,13 @@ def test_setup_tables_and_errors(inis: tuple[Cluster, Path, Path]) -> None:
     assert "not in sync within" in err
     run(branch, "remove-table", "t1")
     assert "public.t1" not in run(branch, "tables").stdout
+    # execute: on the root only; applied once
+    ddl = root.parent / "more.sql"
+    ddl.write_text("create table public.t3 (id int primary key);\n")
+    assert "no root" in run(branch, "execute", str(ddl), code=1).stderr
+    assert "executed more.sql" in run(root, "execute", str(ddl)).stderr
+    assert "applied already" in run(root, "execute", str(ddl)).stderr
+    assert "public.t3" in run(root, "missing").stdout
 
 
 def test_config_errors(tmp_path: Path) -> None:
