@@ -75,7 +75,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: seconds between looks at the table states while waiting for a copy
-SYNC_WAIT = 0.5
+SYNC_WAIT = 0.2
 #: batches after which an ok table's copy snapshot is dropped
 SNAPSHOT_BATCHES = 3
 
@@ -195,13 +195,16 @@ class Replicator(CascadedWorker):
             if not t.local:
                 continue
             hstr = t.table_attrs.get("handler", t.table_attrs.get("handlers", ""))
-            key = f"{t.name}|{hstr}|{t.dest_table}"
+            cond = t.table_attrs.get("copy_condition") or None
+            key = f"{t.name}|{hstr}|{t.dest_table}|{cond}"
             h = self._handlers.get(key)
             if h is None:
                 try:
                     h = build_handler(t.name, hstr, t.dest_table)
                 except HandlerError as e:
                     raise DaemonError(str(e)) from None
+                if cond and hasattr(h, "condition"):
+                    h.condition = cond
                 self._handlers[key] = h
             t.handler = h
             if t.custom_snapshot:
@@ -391,6 +394,9 @@ class Replicator(CascadedWorker):
         role = self.role
         assert role is not None
         evlist = list(events)
+        for ts in self.tables.values():
+            if ts.handler is not None:
+                ts.handler.prepare_batch(batch.tick_id)
         with dst_db.cursor() as cur:
             cur.execute(
                 "select pg_catalog.set_config('session_replication_role', 'replica', true);"
@@ -409,7 +415,7 @@ class Replicator(CascadedWorker):
                 cur.execute("rollback to savepoint londiste_batch")
                 self.ev_buf = []
                 for h in self._handlers.values():
-                    h.reset()
+                    h.prepare_batch(batch.tick_id)
                 self.apply_events(src_db, dst_db, evlist, one_by_one=True)
             self.after_batch(cur, batch)
 
