@@ -136,6 +136,9 @@ class BaseHandler:
     def reset(self) -> None:
         """Forget buffered changes."""
 
+    def structure_changed(self) -> None:
+        """An EXECUTE script ran: read the table's structure again."""
+
     def add_event(self, cur: Any, ev: Event) -> None:
         """Buffer (or apply) one row event."""
 
@@ -303,6 +306,9 @@ class RowHandler(BaseHandler):
     def reset(self) -> None:
         self._changes = {}
         self._bytes = 0
+
+    def structure_changed(self) -> None:
+        self._shape = None
 
     def _parse(self, cur: Any, ev: Event) -> tuple[str, tuple[Any, ...], dict[str, str | None]]:
         op, _, pk_text = (ev.type or "").partition(":")

@@ -36,6 +36,16 @@ died is started again.  When a copy says ``wanna-sync:T`` and main's batch ends 
 or after T, main sets ``do-sync:<its batch end>`` and waits; the copy replays its
 table up to that tick, sets ``ok`` and exits, and main goes on with the table.
 
+EXECUTE and copies: scripts run in the main worker only, in queue order (the
+changes buffered before one are applied first; handlers read the structure again
+after it).  A copy process skips EXECUTE events: a copy that meets rows of a
+structure its table does not have yet fails its batch and retries it until the
+main worker has run the script; rows of an older structure simply lack the new
+columns.  Nothing is lost either way.
+
+``pgq_lazy_fetch`` defaults to 0 here (the batch is read at once: replay holds
+the batch to be able to replay it event by event after an error).
+
 On the root the worker publishes sequences every round (``londiste.root_check_seqs``);
 subscribers apply ``londiste.update-seq`` events (``global_update_seq``, which
 never moves a sequence back).
@@ -172,6 +182,7 @@ class Replicator(CascadedWorker):
         self._handlers: dict[str, BaseHandler] = {}
         self._snapshot_batches: dict[str, int] = {}
         self._ok_seen: set[str] = set()
+        self._used: dict[str, BaseHandler] = {}
 
     def load_settings(self) -> None:
         super().load_settings()
@@ -179,6 +190,8 @@ class Replicator(CascadedWorker):
         assert cf is not None
         self.parallel_copies = max(1, cf.getint("parallel_copies", 1))
         self.lock_timeout = cf.getinterval("lock_timeout", 10.0)
+        # replay holds a whole batch anyway: read it in one go unless told otherwise
+        self.lazy_fetch = cf.getint("pgq_lazy_fetch", 0)
 
     # -- table list ----------------------------------------------------------------------
     def load_tables(self, cur: Any) -> dict[str, TableState]:
@@ -430,6 +443,7 @@ class Replicator(CascadedWorker):
         assert role is not None
         copying = role.copy_events and self.main_worker
         used: dict[str, BaseHandler] = {}
+        self._used = used
         with src_db.cursor() as src_curs, dst_db.cursor() as cur:
             for ev in events:
                 if copying:
@@ -530,6 +544,9 @@ class Replicator(CascadedWorker):
         """Run an EXECUTE script once on this node (role local, like the original)."""
         if not self.main_worker:
             return
+        # the changes before the script apply to the structure before it
+        for h in self._used.values():
+            h.flush(cur)
         cur.execute("select pg_catalog.set_config('session_replication_role', 'local', true)")
         cur.execute(
             "select ret_code, ret_note from londiste.execute_start(%s, %s, %s, false, %s)",
@@ -543,6 +560,8 @@ class Replicator(CascadedWorker):
             self._api_row(
                 cur, "select * from londiste.execute_finish(%s, %s)", (self.queue_name, ev.extra1)
             )
+            for h in self._handlers.values():
+                h.structure_changed()
         elif code >= 300:
             raise DaemonError(f"execute {ev.extra1}: {code} {note}")
         cur.execute("select pg_catalog.set_config('session_replication_role', 'replica', true)")

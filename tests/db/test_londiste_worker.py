@@ -391,6 +391,10 @@ def test_truncate_and_execute(pair, tmp_path):
             )
             == 1
         )
+        # the changes before the script went in before it, those after with the new column,
+        # all in one round (no error, no retry)
+        text = procs[1].text()
+        assert "failed" not in text and "Traceback" not in text, text[-3000:]
     finally:
         ticker.stop()
 
