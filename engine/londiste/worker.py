@@ -62,6 +62,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -86,6 +87,8 @@ log = logging.getLogger(__name__)
 
 #: seconds between looks at the table states while waiting for a copy
 SYNC_WAIT = 0.2
+#: seconds between looks for copy consumers left on the provider
+COPY_CHECK_PERIOD = 60.0
 #: batches after which an ok table's copy snapshot is dropped
 SNAPSHOT_BATCHES = 3
 
@@ -182,6 +185,7 @@ class Replicator(CascadedWorker):
         self._handlers: dict[str, BaseHandler] = {}
         self._snapshot_batches: dict[str, int] = {}
         self._ok_seen: set[str] = set()
+        self._copies_checked = 0.0
         self._used: dict[str, BaseHandler] = {}
 
     def load_settings(self) -> None:
@@ -314,14 +318,18 @@ class Replicator(CascadedWorker):
                     return False
             self.restore_fkeys(cur)
             ok_now = {t.name for t in tables.values() if t.state == "ok"}
-            if ok_now - self._ok_seen:
-                self.drop_copy_consumers(src, ok_now)
+            now = time.monotonic()
+            if ok_now - self._ok_seen or now - self._copies_checked > COPY_CHECK_PERIOD:
+                busy = {t.name for t in tables.values() if t.state != "ok"}
+                self.drop_copy_consumers(src, busy)
+                self._copies_checked = now
             self._ok_seen = ok_now
         return ready
 
-    def drop_copy_consumers(self, src: psycopg2.extensions.connection, done: set[str]) -> None:
-        """Unregister copy consumers of tables in sync left on the provider (a copy killed
-        between its hand-over commit and its unregistration there)."""
+    def drop_copy_consumers(self, src: psycopg2.extensions.connection, busy: set[str]) -> None:
+        """Unregister copy consumers left on the provider for tables not being copied (a copy
+        killed between its hand-over commit and its unregistration there, a table removed
+        during its copy)."""
         prefix = f"{self.consumer_name}.copy."
         with src.cursor() as cur:
             cur.execute(
@@ -330,7 +338,7 @@ class Replicator(CascadedWorker):
                 (self.queue_name, prefix),
             )
             for (name,) in cur.fetchall():
-                if name[len(prefix) :] not in done:
+                if name[len(prefix) :] in busy:
                     continue
                 log.info("unregistering the finished copy's consumer %s", name)
                 try:

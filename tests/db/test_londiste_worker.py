@@ -482,3 +482,57 @@ def test_copy_condition_copies_and_replays_matching_rows(pair, tmp_path):
         ticker.stop()
     for p in procs:
         assert p.alive(), p.text()[-2000:]
+
+
+def test_parallel_copies_and_fkeys_restored(pair, tmp_path):
+    root, branch = pair
+    ddl = (
+        "create table public.parent (id int primary key, v text);"
+        " create table public.child (id int primary key,"
+        " pid int constraint child_pid_fkey references parent (id), v text)"
+    )
+    for n in (root, branch):
+        n.db.execute(ddl)
+    root.db.execute("insert into parent select g, 'p' from generate_series(1, 2000) g")
+    root.db.execute("insert into child select g, g, 'c' from generate_series(1, 2000) g")
+    add_table(root, [branch], "public.parent")
+    add_table(root, [branch], "public.child")
+    ticker = Ticker(root)
+    procs = [start(root, tmp_path), start(branch, tmp_path, parallel_copies=2)]
+    try:
+        wait_for(
+            lambda: (
+                table_state(branch, "public.parent") == "ok"
+                and table_state(branch, "public.child") == "ok"
+            ),
+            timeout=90,
+            what="both tables in sync",
+        )
+        root.db.execute(
+            "insert into parent values (5000, 'new'); insert into child values (5000, 5000, 'n')"
+        )
+        wait_for(
+            lambda: (
+                caught_up(root, branch)
+                and contents(branch, "child") == contents(root, "child")
+                and contents(branch, "parent") == contents(root, "parent")
+            ),
+            timeout=60,
+            what="both tables equal",
+        )
+        # the fkey dropped for the copy is back once both ends are ok
+        wait_for(
+            lambda: (
+                branch.db.scalar(
+                    "select count(*) from pg_constraint where conname = 'child_pid_fkey'"
+                )
+                == 1
+            ),
+            timeout=30,
+            what="the fkey restored",
+        )
+        assert branch.db.scalar("select count(*) from londiste.pending_fkeys") == 0
+    finally:
+        ticker.stop()
+    text = procs[1].text()
+    assert "dropping fkey child_pid_fkey" in text and "restoring fkey child_pid_fkey" in text
