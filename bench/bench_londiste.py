@@ -10,7 +10,10 @@ ts timestamptz) with --rows rows.
   time until the leaf's table is ``ok`` (copy, catching up, hand-over);
 - apply: --changes row changes in transactions of --per-txn (1/2 inserts, 1/4
   updates, 1/4 deletes, the original script's DO block), time from the first
-  change until the leaf's count/sum/length summary equals the root's.
+  change until the leaf's count/sum/length summary equals the root's (the
+  original script's figure: it includes the root's trigger time);
+- replay alone (ours): the same number of changes made while the leaf's worker
+  is stopped, then the time from starting it until the leaf is equal.
 
 Ours: python -m engine.londiste.worker for both nodes, the queue ticked every
 0.1 s by a thread (``pgq.ticker``; ticker_max_lag / ticker_idle_period 0.5 s, so
@@ -147,18 +150,20 @@ def ticker(dsn: str, stop: threading.Event) -> None:
     conn.close()
 
 
-def change_sql(rows: int, changes: int, per_txn: int) -> str:
+def change_sql(rows: int, changes: int, per_txn: int, second: bool = False) -> str:
+    """The original script's change stream; second: new ids, deletes the first one's inserts."""
     ntx, ni, nu = changes // per_txn, per_txn // 2, per_txn // 4
     nd = per_txn - ni - nu
+    ins_base, del_base = (10 * rows, rows) if second else (rows, rows // 2)
     return f"""do $$
 declare k int;
 begin
   for k in 0 .. {ntx} - 1 loop
     insert into bench_tbl (id, name, val)
-      select {rows} + k * {ni} + g, 'new ' || g, g from generate_series(1, {ni}) g;
+      select {ins_base} + k * {ni} + g, 'new ' || g, g from generate_series(1, {ni}) g;
     update bench_tbl set val = val + 1, name = name || '+'
       where id > k * {nu} and id <= (k + 1) * {nu};
-    delete from bench_tbl where id > {rows} / 2 + k * {nd} and id <= {rows} / 2 + (k + 1) * {nd};
+    delete from bench_tbl where id > {del_base} + k * {nd} and id <= {del_base} + (k + 1) * {nd};
     commit;
   end loop;
 end $$"""
@@ -217,7 +222,18 @@ def run_ours(args: argparse.Namespace) -> dict[str, float]:
         want = q1(src, SUMMARY)[0]
         wait(lambda: q1(dst, SUMMARY)[0] == want, 600, "the changes")
         t4 = time.monotonic()
+        # replay alone: the leaf's worker stopped while the root changes, then started
+        procs[1].terminate()
+        procs[1].wait()
+        q1(src, change_sql(args.rows, args.changes, args.per_txn, second=True))
+        want = q1(src, SUMMARY)[0]
+        t5 = time.monotonic()
+        procs[1] = start_worker(tmp, "dst_w", dst)
+        wait(lambda: q1(dst, SUMMARY)[0] == want, 600, "the changes (replay alone)")
+        t6 = time.monotonic()
         return {
+            "replay_s": t6 - t5,
+            "replay_rate": args.changes / (t6 - t5),
             "copy_s": copy_s,
             "source_s": t3 - t2,
             "apply_total_s": t4 - t2,
@@ -285,6 +301,7 @@ def main() -> int:
         f"{'apply rate (changes/s)':38} {ours['apply_rate']:>14,.0f}"
         f" {orig.get('londiste_changes_apply_rate', '-'):>14} {REFERENCE['apply']:>20}"
     )
+    print(f"{'replay alone, worker start incl. (ch/s)':38} {ours['replay_rate']:>14,.0f} {'-':>14}")
     print(
         f"{'changes: source time (s)':38} {ours['source_s']:>14.2f}"
         f" {orig.get('londiste_changes_source_seconds', '-'):>14}"

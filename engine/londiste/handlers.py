@@ -14,6 +14,8 @@ e.g. ``londiste(ignore_truncate=1)``.  Handlers here:
     cast from text by the column types, as the original's SQL literals are).  The
     buffer is flushed when it holds ``max_rows`` keys or ``max_bytes`` of data (the
     seed's "check the size of buffered SQL").  Args: ``ignore_truncate=1``.
+    With a ``copy_condition`` on the table, only matching rows are kept: an update
+    replaces the row by the new one if that matches (else the row goes).
     ``apply_one(ev)`` applies a single event (the worker's one-by-one retry).
 ``nop``
     ignores every event (and TRUNCATE).
@@ -21,6 +23,14 @@ e.g. ``londiste(ignore_truncate=1)``.  Handlers here:
     a queue table: its events are not applied (the root's SKIP trigger keeps the rows out).
 ``vtable`` / ``fake_local``
     a virtual table: marked local, no events applied, no copy.
+``bulk(method=N)``
+    the default's set-based apply under the original's name (every method gives
+    the same result).
+``applyfn(func_name=F, func_conf=C)``
+    calls F(conf, tick_id, ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data,
+    ev_extra1, ev_extra2, ev_extra3, ev_extra4) for each row event.
+``qsplitter(queue=Q)``
+    the seed's redirect: each row event is inserted into queue Q on this node.
 
 Deliberate limits: a key whose value changes in an UPDATE is applied as an
 update of the new key (as the original's logutriga SQL); unique constraints on
@@ -59,12 +69,24 @@ def parse_row(data: str | None) -> dict[str, str | None]:
     row: dict[str, str | None] = {}
     if not data:
         return row
-    unq = urllib.parse.unquote_plus
+    unq = urllib.parse.unquote
     for part in data.split("&"):
         if not part:
             continue
         k, eq, v = part.partition("=")
-        row[unq(k)] = unq(v) if eq else None
+        # most values need no decoding: skip the (slow) unquote for them
+        if "+" in k:
+            k = k.replace("+", " ")
+        if "%" in k:
+            k = unq(k)
+        if not eq:
+            row[k] = None
+            continue
+        if "+" in v:
+            v = v.replace("+", " ")
+        if "%" in v:
+            v = unq(v)
+        row[k] = v
     return row
 
 
@@ -103,8 +125,19 @@ class BaseHandler:
     def dest_ident(self) -> sql.Identifier:
         return sql.Identifier(*_split_name(self.dest_table))
 
+    #: the batch's end tick (set by the worker before each batch)
+    cur_tick: int | None = None
+
+    def prepare_batch(self, tick_id: int | None) -> None:
+        """A batch begins: forget buffered changes."""
+        self.cur_tick = tick_id
+        self.reset()
+
     def reset(self) -> None:
-        """Forget buffered changes (a new batch)."""
+        """Forget buffered changes."""
+
+    def structure_changed(self) -> None:
+        """An EXECUTE script ran: read the table's structure again."""
 
     def add_event(self, cur: Any, ev: Event) -> None:
         """Buffer (or apply) one row event."""
@@ -131,9 +164,90 @@ class NopHandler(BaseHandler):
 
 
 class QueueTableHandler(BaseHandler):
-    """A queue table: events are not applied here."""
+    """A queue table: events are not applied here, nothing is copied."""
 
     handler_name = "qtable"
+    needs_copy = False
+
+
+class QueueSplitterHandler(BaseHandler):
+    """qsplitter(queue=Q): each row event goes into queue Q on this node (new ids)."""
+
+    handler_name = "qsplitter"
+    applies_events = True
+    needs_copy = False
+
+    def __init__(self, table_name: str, args: dict[str, str], dest_table: str) -> None:
+        super().__init__(table_name, args, dest_table)
+        if not args.get("queue"):
+            raise HandlerError(f"handler qsplitter of {table_name} needs queue=NAME")
+        self.queue = args["queue"]
+        self._rows: list[tuple[Any, ...]] = []
+
+    def reset(self) -> None:
+        self._rows = []
+
+    def add_event(self, cur: Any, ev: Event) -> None:
+        self._rows.append((ev.type, ev.data, ev.extra1, ev.extra2, ev.extra3, ev.extra4))
+
+    def flush(self, cur: Any) -> None:
+        if not self._rows:
+            return
+        cur.execute(
+            "select pgq.insert_event(%s, e.t, e.d, e.x1, e.x2, e.x3, e.x4)"
+            " from jsonb_to_recordset(%s::jsonb)"
+            " as e(t text, d text, x1 text, x2 text, x3 text, x4 text)",
+            (
+                self.queue,
+                json.dumps(
+                    [
+                        dict(zip(("t", "d", "x1", "x2", "x3", "x4"), r, strict=True))
+                        for r in self._rows
+                    ]
+                ),
+            ),
+        )
+        self._rows = []
+
+    def apply_one(self, cur: Any, ev: Event) -> str:
+        self.reset()
+        self.add_event(cur, ev)
+        self.flush(cur)
+        return f"pgq.insert_event({self.queue!r}, ...)"
+
+
+class ApplyFuncHandler(BaseHandler):
+    """applyfn(func_name=F, func_conf=C): F(conf, tick, ev_id, ev_time, ev_txid, ev_retry,
+    ev_type, ev_data, ev_extra1 .. ev_extra4) is called for each row event."""
+
+    handler_name = "applyfn"
+    applies_events = True
+
+    def add_event(self, cur: Any, ev: Event) -> None:
+        self.apply_one(cur, ev)
+
+    def apply_one(self, cur: Any, ev: Event) -> str:
+        fn = self.args.get("func_name") or "undefined"
+        stmt = sql.SQL("select {}(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)").format(
+            sql.Identifier(*fn.split(".", 1))
+        )
+        args = (
+            self.args.get("func_conf", ""),
+            self.cur_tick,
+            ev.id,
+            ev.time,
+            ev.txid,
+            ev.retry,
+            ev.type,
+            ev.data,
+            ev.extra1,
+            ev.extra2,
+            ev.extra3,
+            ev.extra4,
+        )
+        text = cur.mogrify(stmt, args).decode()
+        cur.execute(stmt, args)
+        return text
 
 
 class VirtualTableHandler(BaseHandler):
@@ -177,6 +291,8 @@ class RowHandler(BaseHandler):
     def __init__(self, table_name: str, args: dict[str, str], dest_table: str) -> None:
         super().__init__(table_name, args, dest_table)
         self.ignore_truncate = args.get("ignore_truncate", "0") not in ("", "0")
+        #: the table's copy_condition: only rows matching it are kept here (set by the worker)
+        self.condition: str | None = None
         self._shape: _TableShape | None = None
         # key -> [first op, last op, saw delete, last row]
         self._changes: dict[tuple[Any, ...], list[Any]] = {}
@@ -190,6 +306,9 @@ class RowHandler(BaseHandler):
     def reset(self) -> None:
         self._changes = {}
         self._bytes = 0
+
+    def structure_changed(self) -> None:
+        self._shape = None
 
     def _parse(self, cur: Any, ev: Event) -> tuple[str, tuple[Any, ...], dict[str, str | None]]:
         op, _, pk_text = (ev.type or "").partition(":")
@@ -225,9 +344,13 @@ class RowHandler(BaseHandler):
         deletes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         updates: dict[tuple[tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
         inserts: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        filtered = bool(self.condition)
         for (pkey, _key), (first, last, saw_delete, row) in self._changes.items():
             before = first != "I"
             after = last != "D"
+            if filtered and before:
+                # the old row may or may not be here: replace it by the new one if it matches
+                saw_delete = True
             if before and (not after or saw_delete):
                 deletes.setdefault(pkey, []).append({k: row[k] for k in pkey})
             if after and (not before or saw_delete):
@@ -247,6 +370,10 @@ class RowHandler(BaseHandler):
     def apply_one(self, cur: Any, ev: Event) -> str:
         op, (pkey, _key), row = self._parse(cur, ev)
         shape = self.shape(cur)
+        if op == "U" and self.condition:
+            delete = self._delete_sql(shape, pkey)
+            cur.execute(delete, (json.dumps([{k: row[k] for k in pkey}]),))
+            op = "I"
         if op == "I":
             stmt: sql.Composable | None = self._insert_sql(shape, tuple(row))
         elif op == "U":
@@ -306,20 +433,36 @@ class RowHandler(BaseHandler):
         )
 
     def _insert_sql(self, shape: _TableShape, cols: tuple[str, ...]) -> sql.Composable:
-        return sql.SQL("insert into {} ({}) select {} from {}").format(
-            self.dest_ident,
-            sql.SQL(", ").join(map(sql.Identifier, cols)),
-            sql.SQL(", ").join(self._val(shape, c) for c in cols),
-            self._source(shape, cols),
+        collist = sql.SQL(", ").join(map(sql.Identifier, cols))
+        values = sql.SQL(", ").join(
+            sql.SQL("{} as {}").format(self._val(shape, c), sql.Identifier(c)) for c in cols
         )
+        select = sql.SQL("select {} from {}").format(values, self._source(shape, cols))
+        if self.condition:
+            # the condition is the table's copy_condition, an admin's SQL expression
+            select = sql.SQL("select * from ({}) s where {}").format(
+                select,
+                sql.SQL(self.condition.replace("%", "%%")),  # run with parameters
+            )
+        return sql.SQL("insert into {} ({}) {}").format(self.dest_ident, collist, select)
 
     def copy_condition(self) -> str | None:
         return None
 
 
+class BulkHandler(RowHandler):
+    """bulk(method=0|1|2): the original's COPY-based handler; ours is set-based already,
+    every method applies the same (correct) result."""
+
+    handler_name = "bulk"
+
+
 _HANDLERS: dict[str, Callable[[str, dict[str, str], str], BaseHandler]] = {
     "londiste": RowHandler,
     "nop": NopHandler,
+    "bulk": BulkHandler,
+    "applyfn": ApplyFuncHandler,
+    "qsplitter": QueueSplitterHandler,
     "qtable": QueueTableHandler,
     "vtable": VirtualTableHandler,
     "fake_local": VirtualTableHandler,

@@ -36,6 +36,16 @@ died is started again.  When a copy says ``wanna-sync:T`` and main's batch ends 
 or after T, main sets ``do-sync:<its batch end>`` and waits; the copy replays its
 table up to that tick, sets ``ok`` and exits, and main goes on with the table.
 
+EXECUTE and copies: scripts run in the main worker only, in queue order (the
+changes buffered before one are applied first; handlers read the structure again
+after it).  A copy process skips EXECUTE events: a copy that meets rows of a
+structure its table does not have yet fails its batch and retries it until the
+main worker has run the script; rows of an older structure simply lack the new
+columns.  Nothing is lost either way.
+
+``pgq_lazy_fetch`` defaults to 0 here (the batch is read at once: replay holds
+the batch to be able to replay it event by event after an error).
+
 On the root the worker publishes sequences every round (``londiste.root_check_seqs``);
 subscribers apply ``londiste.update-seq`` events (``global_update_seq``, which
 never moves a sequence back).
@@ -52,6 +62,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -75,7 +86,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: seconds between looks at the table states while waiting for a copy
-SYNC_WAIT = 0.5
+SYNC_WAIT = 0.2
+#: seconds between looks for copy consumers left on the provider
+COPY_CHECK_PERIOD = 60.0
 #: batches after which an ok table's copy snapshot is dropped
 SNAPSHOT_BATCHES = 3
 
@@ -172,6 +185,8 @@ class Replicator(CascadedWorker):
         self._handlers: dict[str, BaseHandler] = {}
         self._snapshot_batches: dict[str, int] = {}
         self._ok_seen: set[str] = set()
+        self._copies_checked = 0.0
+        self._used: dict[str, BaseHandler] = {}
 
     def load_settings(self) -> None:
         super().load_settings()
@@ -179,6 +194,8 @@ class Replicator(CascadedWorker):
         assert cf is not None
         self.parallel_copies = max(1, cf.getint("parallel_copies", 1))
         self.lock_timeout = cf.getinterval("lock_timeout", 10.0)
+        # replay holds a whole batch anyway: read it in one go unless told otherwise
+        self.lazy_fetch = cf.getint("pgq_lazy_fetch", 0)
 
     # -- table list ----------------------------------------------------------------------
     def load_tables(self, cur: Any) -> dict[str, TableState]:
@@ -195,13 +212,16 @@ class Replicator(CascadedWorker):
             if not t.local:
                 continue
             hstr = t.table_attrs.get("handler", t.table_attrs.get("handlers", ""))
-            key = f"{t.name}|{hstr}|{t.dest_table}"
+            cond = t.table_attrs.get("copy_condition") or None
+            key = f"{t.name}|{hstr}|{t.dest_table}|{cond}"
             h = self._handlers.get(key)
             if h is None:
                 try:
                     h = build_handler(t.name, hstr, t.dest_table)
                 except HandlerError as e:
                     raise DaemonError(str(e)) from None
+                if cond and hasattr(h, "condition"):
+                    h.condition = cond
                 self._handlers[key] = h
             t.handler = h
             if t.custom_snapshot:
@@ -298,14 +318,18 @@ class Replicator(CascadedWorker):
                     return False
             self.restore_fkeys(cur)
             ok_now = {t.name for t in tables.values() if t.state == "ok"}
-            if ok_now - self._ok_seen:
-                self.drop_copy_consumers(src, ok_now)
+            now = time.monotonic()
+            if ok_now - self._ok_seen or now - self._copies_checked > COPY_CHECK_PERIOD:
+                busy = {t.name for t in tables.values() if t.state != "ok"}
+                self.drop_copy_consumers(src, busy)
+                self._copies_checked = now
             self._ok_seen = ok_now
         return ready
 
-    def drop_copy_consumers(self, src: psycopg2.extensions.connection, done: set[str]) -> None:
-        """Unregister copy consumers of tables in sync left on the provider (a copy killed
-        between its hand-over commit and its unregistration there)."""
+    def drop_copy_consumers(self, src: psycopg2.extensions.connection, busy: set[str]) -> None:
+        """Unregister copy consumers left on the provider for tables not being copied (a copy
+        killed between its hand-over commit and its unregistration there, a table removed
+        during its copy)."""
         prefix = f"{self.consumer_name}.copy."
         with src.cursor() as cur:
             cur.execute(
@@ -314,7 +338,7 @@ class Replicator(CascadedWorker):
                 (self.queue_name, prefix),
             )
             for (name,) in cur.fetchall():
-                if name[len(prefix) :] not in done:
+                if name[len(prefix) :] in busy:
                     continue
                 log.info("unregistering the finished copy's consumer %s", name)
                 try:
@@ -391,6 +415,9 @@ class Replicator(CascadedWorker):
         role = self.role
         assert role is not None
         evlist = list(events)
+        for ts in self.tables.values():
+            if ts.handler is not None:
+                ts.handler.prepare_batch(batch.tick_id)
         with dst_db.cursor() as cur:
             cur.execute(
                 "select pg_catalog.set_config('session_replication_role', 'replica', true);"
@@ -409,7 +436,7 @@ class Replicator(CascadedWorker):
                 cur.execute("rollback to savepoint londiste_batch")
                 self.ev_buf = []
                 for h in self._handlers.values():
-                    h.reset()
+                    h.prepare_batch(batch.tick_id)
                 self.apply_events(src_db, dst_db, evlist, one_by_one=True)
             self.after_batch(cur, batch)
 
@@ -424,6 +451,7 @@ class Replicator(CascadedWorker):
         assert role is not None
         copying = role.copy_events and self.main_worker
         used: dict[str, BaseHandler] = {}
+        self._used = used
         with src_db.cursor() as src_curs, dst_db.cursor() as cur:
             for ev in events:
                 if copying:
@@ -524,6 +552,9 @@ class Replicator(CascadedWorker):
         """Run an EXECUTE script once on this node (role local, like the original)."""
         if not self.main_worker:
             return
+        # the changes before the script apply to the structure before it
+        for h in self._used.values():
+            h.flush(cur)
         cur.execute("select pg_catalog.set_config('session_replication_role', 'local', true)")
         cur.execute(
             "select ret_code, ret_note from londiste.execute_start(%s, %s, %s, false, %s)",
@@ -537,6 +568,8 @@ class Replicator(CascadedWorker):
             self._api_row(
                 cur, "select * from londiste.execute_finish(%s, %s)", (self.queue_name, ev.extra1)
             )
+            for h in self._handlers.values():
+                h.structure_changed()
         elif code >= 300:
             raise DaemonError(f"execute {ev.extra1}: {code} {note}")
         cur.execute("select pg_catalog.set_config('session_replication_role', 'replica', true)")

@@ -14,6 +14,7 @@ import random
 import signal
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,9 @@ import psycopg2
 import pytest
 
 from engine.base import read_pidfile
+from engine.consumer import Event
 from engine.install import install
+from engine.londiste.handlers import HandlerError, build_handler, parse_handler, parse_row
 from engine.pgcluster import Cluster
 from tests.db.daemon_util import PROJECT_ROOT, Proc, wait_for, write_ini
 from tests.db.test_cascade_worker import Node, create_root, create_subscriber
@@ -388,5 +391,148 @@ def test_truncate_and_execute(pair, tmp_path):
             )
             == 1
         )
+        # the changes before the script went in before it, those after with the new column,
+        # all in one round (no error, no retry)
+        text = procs[1].text()
+        assert "failed" not in text and "Traceback" not in text, text[-3000:]
     finally:
         ticker.stop()
+
+
+def _ev(ev_id: int, op: str, row: dict[str, Any]) -> Event:
+    data = "&".join(
+        k if v is None else f"{k}={urllib.parse.quote_plus(str(v))}" for k, v in row.items()
+    )
+    return Event((ev_id, None, 1, None, f"{op}:id", data, "public.h", None, None, None))
+
+
+def test_set_based_handler_equals_one_by_one(db):
+    """Random change streams with repeated keys: one batch set-based == event by event."""
+    rnd = random.Random(11)
+    db.execute("create table h (id int primary key, v text, n numeric)")
+    db.execute("create table h1 (id int primary key, v text, n numeric)")
+    for round_ in range(30):
+        db.execute("truncate h, h1")
+        start_rows = [(k, f"s{k}", k) for k in range(1, 8)]
+        for tbl in ("h", "h1"):
+            db.execute(
+                f"insert into {tbl} select * from unnest(%s::int[], %s::text[], %s::numeric[])",
+                (
+                    [r[0] for r in start_rows],
+                    [r[1] for r in start_rows],
+                    [r[2] for r in start_rows],
+                ),
+            )
+        present = {r[0] for r in start_rows}
+        events = []
+        for i in range(rnd.randint(1, 40)):
+            k = rnd.randint(1, 10)
+            row = {"id": k, "v": rnd.choice([None, "a b", "x&y=z", "ü\t"]), "n": rnd.randint(0, 9)}
+            op = rnd.choice("UD") if k in present else "I"
+            if op == "D":
+                present.discard(k)
+            else:
+                present.add(k)
+            events.append(_ev(i, op, row))
+        bulk = build_handler("public.h", None, "public.h")
+        one = build_handler("public.h", None, "public.h1")
+        with db.conn.cursor() as cur:
+            bulk.prepare_batch(1)
+            for ev in events:
+                bulk.add_event(cur, ev)
+            bulk.flush(cur)
+            for ev in events:
+                one.apply_one(cur, ev)
+        assert db.execute("select * from h order by 1") == db.execute(
+            "select * from h1 order by 1"
+        ), (round_, [(e.type, e.data) for e in events])
+
+
+def test_handler_strings():
+    assert parse_handler("") == ("londiste", {})
+    assert parse_handler("londiste(ignore_truncate=1)") == ("londiste", {"ignore_truncate": "1"})
+    assert parse_row("a=1&b&c=x+y%26") == {"a": "1", "b": None, "c": "x y&"}
+    for name in ("londiste", "nop", "bulk", "qtable", "vtable", "applyfn"):
+        assert build_handler("public.x", name, None).handler_name in (name, "vtable")
+    with pytest.raises(HandlerError):
+        build_handler("public.x", "nosuch", None)
+
+
+def test_copy_condition_copies_and_replays_matching_rows(pair, tmp_path):
+    root, branch = pair
+    root.db.execute("insert into t select g, 'r' || g, g from generate_series(1, 1000) g")
+    add_table(root, [branch], attrs=urllib.parse.urlencode({"copy_condition": "n % 2 = 0"}))
+    ticker = Ticker(root)
+    procs = [start(root, tmp_path), start(branch, tmp_path)]
+    even = "select * from t where n % 2 = 0 order by 1"
+    try:
+        wait_for(lambda: table_state(branch) == "ok", timeout=90, what="table in sync")
+        assert contents(branch) == root.db.execute(even)
+        with root.db.connect(autocommit=False) as conn, conn.cursor() as cur:
+            cur.execute("insert into t values (2001, 'odd', 1), (2002, 'even', 2)")
+            cur.execute("update t set n = n + 1 where id between 1 and 20")  # parity flips
+            cur.execute("update t set v = 'still even' where id = 40")
+            cur.execute("delete from t where id between 50 and 60")
+        wait_for(
+            lambda: caught_up(root, branch) and contents(branch) == root.db.execute(even),
+            timeout=60,
+            what="only matching rows on the branch",
+        )
+    finally:
+        ticker.stop()
+    for p in procs:
+        assert p.alive(), p.text()[-2000:]
+
+
+def test_parallel_copies_and_fkeys_restored(pair, tmp_path):
+    root, branch = pair
+    ddl = (
+        "create table public.parent (id int primary key, v text);"
+        " create table public.child (id int primary key,"
+        " pid int constraint child_pid_fkey references parent (id), v text)"
+    )
+    for n in (root, branch):
+        n.db.execute(ddl)
+    root.db.execute("insert into parent select g, 'p' from generate_series(1, 2000) g")
+    root.db.execute("insert into child select g, g, 'c' from generate_series(1, 2000) g")
+    add_table(root, [branch], "public.parent")
+    add_table(root, [branch], "public.child")
+    ticker = Ticker(root)
+    procs = [start(root, tmp_path), start(branch, tmp_path, parallel_copies=2)]
+    try:
+        wait_for(
+            lambda: (
+                table_state(branch, "public.parent") == "ok"
+                and table_state(branch, "public.child") == "ok"
+            ),
+            timeout=90,
+            what="both tables in sync",
+        )
+        root.db.execute(
+            "insert into parent values (5000, 'new'); insert into child values (5000, 5000, 'n')"
+        )
+        wait_for(
+            lambda: (
+                caught_up(root, branch)
+                and contents(branch, "child") == contents(root, "child")
+                and contents(branch, "parent") == contents(root, "parent")
+            ),
+            timeout=60,
+            what="both tables equal",
+        )
+        # the fkey dropped for the copy is back once both ends are ok
+        wait_for(
+            lambda: (
+                branch.db.scalar(
+                    "select count(*) from pg_constraint where conname = 'child_pid_fkey'"
+                )
+                == 1
+            ),
+            timeout=30,
+            what="the fkey restored",
+        )
+        assert branch.db.scalar("select count(*) from londiste.pending_fkeys") == 0
+    finally:
+        ticker.stop()
+    text = procs[1].text()
+    assert "dropping fkey child_pid_fkey" in text and "restoring fkey child_pid_fkey" in text
