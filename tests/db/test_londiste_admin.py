@@ -357,6 +357,14 @@ def test_add_table_copies_then_compare_execute_wait(lset: Set, tmp_path: Path) -
         )
         br.add_table(["t1"], wait_sync=True)
         assert states(lset, "branch") == {"public.t1": "ok"}
+        # copy_condition: only matching rows are copied, compare counts the same rows
+        lset.sql("root", "insert into public.t2 select g, 'w' from generate_series(1, 40) g")
+        root.add_table(["t2"])
+        br.add_table(["t2"], copy_condition="id <= 10")
+        br.wait_sync(timeout=120)
+        assert lset.sql("branch", "select count(*) from public.t2") == [(10,)]
+        (c2,) = br.compare(["t2"])
+        assert c2.equal and c2.provider_count == 10, c2
         lset.sql("root", "update public.t1 set v = 'changed' where id <= 50")
         (c,) = br.compare(["t1"])
         assert c.equal and c.local_count == 500, c
@@ -371,7 +379,7 @@ def test_add_table_copies_then_compare_execute_wait(lset: Set, tmp_path: Path) -
         )
         assert cols == [(1,)]
         st = br.londiste_status()
-        assert st["replay"] == "running" and st["tables_ok"] == ["public.t1"]
+        assert st["replay"] == "running" and st["tables_ok"] == ["public.t1", "public.t2"]
     finally:
         for p in procs:
             p.stop()
