@@ -182,7 +182,11 @@ class Door(cascade_door.Door):
             "wait_sync": o.wait_sync,
             "skip_serial": o.skip_serial,
         }
-        self.admin.add_table(self._names(args), **{k: v for k, v in options.items() if v})
+        self.admin.add_table(
+            self._names(args),
+            skip_non_existing=o.skip_non_existing,
+            **{k: v for k, v in options.items() if v},
+        )
 
     def cmd_remove_table(self, *args: str) -> None:
         self.admin.remove_table(self._names(args))

@@ -276,13 +276,16 @@ class LondisteAdmin(CascadeAdmin):
         return [s.seq_name for s in self._seq_rows(prov) if s.local and s.seq_name not in mine]
 
     # -- tables ----------------------------------------------------------------------------------
-    def add_table(self, tables: Sequence[str], **options: Any) -> list[str]:
+    def add_table(
+        self, tables: Sequence[str], *, skip_non_existing: bool = False, **options: Any
+    ) -> list[str]:
         """Register tables here (on the root into the set, with capture triggers).
 
         On a subscriber each table must be replicated on the provider (unless
         expect_sync); create / create_full create a missing table from the provider's
         definition.  Returns the tables added; with wait_sync, returns when they are
-        in sync.
+        in sync.  skip_non_existing (londiste3's switch): a table the provider does
+        not replicate is skipped instead of refused.
         """
         unknown = set(options) - set(ADD_TABLE_OPTIONS)
         if unknown:
@@ -317,6 +320,9 @@ class LondisteAdmin(CascadeAdmin):
                 and table not in prov_tables
                 and not options.get("expect_sync")
             ):
+                if skip_non_existing:
+                    self._say(f"{here}: skipping {table}: not on provider {info.provider_node}")
+                    continue
                 raise LondisteError(
                     f'table "{table}" is not replicated on provider "{info.provider_node}"'
                 )

@@ -99,6 +99,8 @@ def test_setup_tables_and_errors(inis: tuple[Cluster, Path, Path]) -> None:
     # errors: one line, exit status 1 (refused) or 2 (usage)
     err = run(branch, "add-table", "nosuch", code=1).stderr
     assert err.count("\n") == 1 and "not replicated on provider" in err
+    out = run(branch, "add-table", "nosuch", "--skip-non-existing").stderr
+    assert "skipping public.nosuch" in out
     err = run(branch, "change-handler", "t1", code=2).stderr
     assert "usage: change-handler" in err
     err = run(branch, "wait-sync", "--timeout=0.3", code=1).stderr
