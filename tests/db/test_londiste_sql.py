@@ -310,6 +310,18 @@ def test_skip_trigger_and_skip_truncate(root):
     assert names == ["_londiste_lq_truncate", "zzz__londiste_lq"]
     assert "'SKIP'" in triggers(root, "s")[1][1]
     assert tables(root)[0]["table_attrs"] == "skip_truncate=1"
+    assert code(root, "local_set_skip_truncate", Q, "public.s", False) == (
+        200,
+        "skip_truncate=false",
+    )
+    assert tables(root)[0]["table_attrs"] is None
+    code(root, "local_set_table_attrs", Q, "public.s", "handler=bulk&skip_truncate=1&x=2")
+    assert code(root, "local_set_skip_truncate", Q, "public.s", True) == (
+        200,
+        "skip_truncate=true",
+    )
+    assert tables(root)[0]["table_attrs"] == "handler=bulk&x=2&skip_truncate=1"
+    assert code(root, "local_set_skip_truncate", Q, "s", True) == (404, "table not found: s")
     # an AFTER trigger on a table with a SKIP trigger cannot work
     row = call(root, "create_trigger", "other", "public.s", [], "public.s", "root")
     assert (row["ret_code"], row["ret_note"]) == (
@@ -702,7 +714,9 @@ def test_partitions(db):
 
 def test_a_londiste_writer_runs_the_api(root):
     root.execute(
-        "create role lsql_worker login in role londiste_writer;"
+        "create table public.protected (id int primary key);"
+        " create role lsql_worker login in role londiste_writer;"
+        " grant create on schema public to lsql_worker;"
         " grant all on public.data to lsql_worker;"
         " grant usage on schema pgq_node to lsql_worker"
     )
@@ -715,10 +729,27 @@ def test_a_londiste_writer_runs_the_api(root):
                 assert cur.fetchall() == []
                 cur.execute("select ret_code from londiste.execute_start(%s, 'x', 'x', true)", (Q,))
                 assert cur.fetchone() == (200,)
+                # its own table: the functions run with its rights, as in the original
+                cur.execute("create table public.mine (id int primary key)")
+                cur.execute("select * from londiste.local_add_table(%s, 'mine')", (Q,))
+                assert cur.fetchone() == (200, "Table added: public.mine")
+                cur.execute("insert into public.mine values (1)")
+                cur.execute("create sequence public.mine_seq")
+                cur.execute("select * from londiste.local_add_seq(%s, 'mine_seq')", (Q,))
+                assert cur.fetchone() == (200, "Sequence added: public.mine_seq")
+                cur.execute("select * from londiste.root_check_seqs(%s)", (Q,))
+                assert cur.fetchone() == (100, "Sequences updated")
+                # a table it may not put triggers on
+                cur.execute("select * from londiste.local_add_table(%s, 'nokey')", (Q,))
+                assert cur.fetchone()[0] == 400
+                with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                    cur.execute("select * from londiste.local_add_table(%s, 'protected')", (Q,))
         finally:
             conn.close()
     finally:
-        root.execute("drop owned by lsql_worker; drop role lsql_worker")
+        root.execute(
+            "drop table if exists public.mine; drop owned by lsql_worker; drop role lsql_worker"
+        )
 
 
 def test_owner_without_createrole_is_told_which_roles_to_ask_for(cluster_factory):

@@ -31,7 +31,7 @@ MIRROR_ENV = "QADMIN_LONDISTE_MIRROR"
 DEFAULT_MIRROR = "/work/.mirror/pgq+londiste-sql/repo"
 
 # Ours beyond the original (documented in their headers)
-ADDED = {"_partition_suffix"}
+ADDED = {"_partition_suffix", "local_set_skip_truncate"}
 # Deliberate differences of the catalogue: function -> {attribute: (ours, original)}
 CATALOGUE_DEVIATIONS = {
     # in no group of the original's grants, so executable by PUBLIC there; here by
@@ -271,3 +271,116 @@ def test_the_originals_regression_suite(pg_cluster, original_src):
     finally:
         _drop_db(database)
         _drop_test_roles(pg_cluster)
+
+
+# ---------------------------------------------------------------- the original tool
+
+
+@pytest.fixture
+def original_tool() -> tuple[str, str]:
+    """The original londiste command (python3-londiste) and pgqd."""
+    londiste = shutil.which("londiste")
+    pgqd = shutil.which("pgqd")
+    if londiste is None or pgqd is None:
+        pytest.skip("the original londiste tool (python3-londiste) or pgqd is not installed")
+    return londiste, pgqd
+
+
+def _wait(what: str, check: Any, timeout: float = 180.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.5)
+
+
+def test_the_original_londiste_tool_replicates_through_ours(pg_cluster, original_tool, tmp_path):
+    """The original londiste (admin commands and worker) and pgqd on our SQL: add
+    tables and a sequence, initial copy, changes, TRUNCATE, EXECUTE, remove-table."""
+    londiste, pgqd = original_tool
+    root = _create_db(pg_cluster, TEMPLATE_DB)
+    branch = _create_db(pg_cluster, TEMPLATE_DB)
+    procs: list[subprocess.Popen] = []
+    try:
+        for node in (root, branch):
+            node.execute(
+                "create table public.t1 (id serial primary key, v text);"
+                " create table public.t2 (id int primary key, x int);"
+                " create sequence public.s1"
+            )
+        root.execute("insert into t1 (v) select 'before' from generate_series(1, 500)")
+        ini = {}
+        for name, node in (("root", root), ("branch", branch)):
+            ini[name] = tmp_path / f"{name}.ini"
+            ini[name].write_text(
+                f"[londiste]\njob_name = l_{node.name}\ndb = {node.dsn}\nqueue_name = lq\n"
+                f"logfile = {tmp_path}/{name}.log\npidfile = {tmp_path}/{name}.pid\n"
+            )
+        (tmp_path / "pgqd.ini").write_text(
+            f"[pgqd]\nbase_connstr = {pg_cluster.dsn('postgres').replace(' dbname=postgres', '')}\n"
+            f"initial_database = postgres\ndatabase_list = {root.name}, {branch.name}\n"
+            f"logfile = {tmp_path}/pgqd.log\npidfile = {tmp_path}/pgqd.pid\n"
+            "ticker_period = 0.2\n"
+        )
+
+        def admin(name: str, *args: str) -> str:
+            out = subprocess.run(
+                [londiste, str(ini[name]), *args],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=tmp_path,
+            )
+            assert out.returncode == 0, out.stderr
+            return out.stderr + out.stdout
+
+        assert 'type "root"' in admin("root", "create-root", "rnode", root.dsn)
+        assert "Table added: public.t2" in admin("root", "add-table", "t1", "t2")
+        assert "Sequence added: public.s1" in admin("root", "add-seq", "s1")
+        admin("branch", "create-branch", "bnode", branch.dsn, f"--provider={root.dsn}")
+        procs.append(subprocess.Popen([pgqd, str(tmp_path / "pgqd.ini")], cwd=tmp_path))
+        for name in ("root", "branch"):
+            procs.append(subprocess.Popen([londiste, str(ini[name]), "worker"], cwd=tmp_path))
+        admin("branch", "add-table", "--all")
+        admin("branch", "add-seq", "--all")
+
+        def states() -> list[tuple]:
+            return branch.execute(
+                "select table_name, merge_state from londiste.get_table_list('lq') order by 1"
+            )
+
+        _wait("the copy", lambda: states() == [("public.t1", "ok"), ("public.t2", "ok")])
+        root.execute("update t1 set v = 'after' where id % 2 = 0")
+        root.execute("insert into t2 select g, g from generate_series(1, 50) g")
+        root.execute("truncate t2")
+        root.execute("insert into t2 values (7, 7)")
+        (tmp_path / "ddl.sql").write_text("alter table public.t1 add column z int;\n")
+        admin("root", "execute", str(tmp_path / "ddl.sql"))
+
+        def same() -> bool:
+            query = (
+                "select (select array_agg(t1 order by id)::text from t1), "
+                "(select array_agg(t2 order by id)::text from t2)"
+            )
+            return root.execute(query) == branch.execute(query)
+
+        _wait("the changes", same)
+        assert branch.execute("select * from t2") == [(7, 7)]
+        assert branch.scalar("select last_value from s1") >= root.scalar(
+            "select last_value from s1"
+        )
+        assert "Table removed: public.t2" in admin("root", "remove-table", "t2")
+        _wait("remove-table", lambda: states() == [("public.t1", "ok")])
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        _drop_db(root)
+        _drop_db(branch)

@@ -27,10 +27,14 @@ declare
     v_fqname   text := londiste.make_fqname(i_table_name);
     v_combined text;
 begin
+    -- one transaction at a time adds to the queue's table list: an advisory lock, as the
+    -- row lock of the original needs UPDATE rights on pgq_node.node_info,
+    -- which no role has here
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('londiste.queue'),
+                                             pg_catalog.hashtext(i_queue_name));
     select n.combined_queue into v_combined
       from pgq_node.node_info n
-     where n.queue_name = i_queue_name
-       for update;
+     where n.queue_name = i_queue_name;
     if not found then
         select 400, 'No such queue: ' || i_queue_name into ret_code, ret_note;
         return;

@@ -32,10 +32,14 @@ declare
     v_value  int8;
     v_pub    int8;
 begin
+    -- one transaction at a time publishes the queue's sequences: an advisory lock, as the
+    -- row lock of the original needs UPDATE rights on pgq_node.node_info,
+    -- which no role has here
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('londiste.queue'),
+                                             pg_catalog.hashtext(i_queue_name));
     select n.node_type into v_type
       from pgq_node.node_info n
-     where n.queue_name = i_queue_name
-       for update;
+     where n.queue_name = i_queue_name;
     if not found then
         select 404, 'Queue not found: ' || i_queue_name into ret_code, ret_note;
         return;

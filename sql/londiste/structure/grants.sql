@@ -10,7 +10,8 @@
 --     pgq_admin        maintenance; DML on the tables, as in the original
 --                      (the functions run as their caller, who needs it)
 --
---     Unlike the original, local_change_handler is not executable by
+--     local_set_skip_truncate is ours (never installed by the original);
+--     it goes to londiste_writer.  Unlike the original, local_change_handler is not executable by
 --     everybody (it was in no group of the original's grants) but by
 --     londiste_writer like local_add_table.
 -- ----------------------------------------------------------------------
@@ -79,6 +80,7 @@ grant execute on function
     londiste.local_set_table_state(text, text, text, text),
     londiste.local_set_table_attrs(text, text, text),
     londiste.local_set_table_struct(text, text, text),
+    londiste.local_set_skip_truncate(text, text, boolean),
     londiste.drop_table_triggers(text, text),
     londiste.table_info_trigger(),
     londiste.create_partition(text, text, text, text, timestamptz, text),

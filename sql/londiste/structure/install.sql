@@ -48,6 +48,7 @@ select londiste.upgrade_schema();
 \ir ../functions/londiste.local_set_table_state.sql
 \ir ../functions/londiste.local_set_table_attrs.sql
 \ir ../functions/londiste.local_set_table_struct.sql
+\ir ../functions/londiste.local_set_skip_truncate.sql
 
 -- sequences
 \ir ../functions/londiste.root_check_seqs.sql
