@@ -64,12 +64,37 @@ class HandlerError(Exception):
     """A handler string or an event the handler cannot use."""
 
 
+#: escapes of the characters that are common in values (timestamps, lists), decoded
+#: with str.replace (none of them decodes to "%", so the rest is left to unquote)
+_COMMON_ESCAPES = (
+    ("%3A", ":"),
+    ("%2B", "+"),
+    ("%2C", ","),
+    ("%2F", "/"),
+    ("%3D", "="),
+    ("%26", "&"),
+    ("%40", "@"),
+    ("%28", "("),
+    ("%29", ")"),
+    ("%27", "'"),
+)
+
+
+def _unquote(text: str) -> str:
+    for esc, char in _COMMON_ESCAPES:
+        if esc in text:
+            text = text.replace(esc, char)
+    if "%" in text:
+        text = urllib.parse.unquote(text)
+    return text
+
+
 def parse_row(data: str | None) -> dict[str, str | None]:
     """A urlencoded row (Skytools' db_urlencode): ``k=v&k2`` (k2 is NULL)."""
     row: dict[str, str | None] = {}
     if not data:
         return row
-    unq = urllib.parse.unquote
+    unq = _unquote
     for part in data.split("&"):
         if not part:
             continue
