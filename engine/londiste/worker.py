@@ -185,6 +185,7 @@ class Replicator(CascadedWorker):
         self._handlers: dict[str, BaseHandler] = {}
         self._snapshot_batches: dict[str, int] = {}
         self._ok_seen: set[str] = set()
+        self._synced_seen: set[str] = set()
         self._copies_checked = 0.0
         self._used: dict[str, BaseHandler] = {}
 
@@ -316,8 +317,13 @@ class Replicator(CascadedWorker):
                     self.end_transaction(dst)  # the copy must see in-copy
                     self.launch_copy(t)
                     return False
-            self.restore_fkeys(cur)
             ok_now = {t.name for t in tables.values() if t.state == "ok"}
+            synced = {t.name for t in tables.values() if t.state == "ok" and not t.custom_snapshot}
+            if synced - self._synced_seen:
+                # a dropped fkey comes back when both its tables are ok without a copy
+                # snapshot: only now can one
+                self.restore_fkeys(cur)
+            self._synced_seen = synced
             now = time.monotonic()
             if ok_now - self._ok_seen or now - self._copies_checked > COPY_CHECK_PERIOD:
                 busy = {t.name for t in tables.values() if t.state != "ok"}
@@ -360,6 +366,12 @@ class Replicator(CascadedWorker):
         for from_table, fkey in cur.fetchall():
             log.info("restoring fkey %s on %s", fkey, from_table)
             cur.execute("select londiste.restore_table_fkey(%s, %s)", (from_table, fkey))
+
+    def set_error(self, err: BaseException) -> None:
+        # what the failed round did is rolled back: look at fkeys and copies again
+        self._synced_seen = set()
+        self._ok_seen = set()
+        super().set_error(err)
 
     # -- copy processes ------------------------------------------------------------------
     def copy_pidfile(self, table: str) -> str:
