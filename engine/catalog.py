@@ -16,8 +16,9 @@ import psycopg2.extensions
 from engine import supervisor
 from engine.admin.queue import SETTINGS
 from engine.admin.server import installed_modules
-from engine.daemon_keys import consumer_keys, ticker_keys
+from engine.daemon_keys import consumer_keys, ticker_keys, worker_keys
 from engine.handlers import HANDLER_NAMES
+from engine.londiste.handlers import handler_names as londiste_handler_names
 
 __all__ = ["TICKS_PER_QUEUE", "fetch_names", "host_names", "local_names"]
 
@@ -56,6 +57,18 @@ DATABASES_SQL = (
 USERS_SQL = "select rolname from pg_catalog.pg_roles where rolcanlogin order by 1"
 NODES_SQL = "select queue_name, node_name from pgq_node.node_location order by 1, 2"
 TICKS_PER_QUEUE = 10
+# the tables and sequences added on this node, per queue (names as the catalog's:
+# without "public.")
+LONDISTE_SQL = """
+select n.queue_name, 't' as kind, t.table_name as obj
+  from pgq_node.node_info n, lateral londiste.get_table_list(n.queue_name) t
+ where t.local
+union all
+select n.queue_name, 's', s.seq_name
+  from pgq_node.node_info n, lateral londiste.get_seq_list(n.queue_name) s
+ where s.local
+ order by 1, 2, 3
+"""
 
 
 def _pgq_names(cur: psycopg2.extensions.cursor) -> dict[str, Any]:
@@ -121,8 +134,10 @@ def local_names() -> dict[str, Any]:
         "daemons": daemons,
         "stopped_daemons": stopped,
         "handlers": list(HANDLER_NAMES),
+        "londiste_handlers": londiste_handler_names(),
         "ticker_keys": list(ticker_keys()),
         "consumer_keys": list(consumer_keys()),
+        "worker_keys": list(worker_keys()),
         "hosts": host_names(),
         "settings": list(SETTINGS),
     }
@@ -152,6 +167,17 @@ def fetch_names(conn: psycopg2.extensions.connection) -> dict[str, Any]:
                 members[queue].append(node)
             out["queue_nodes"] = members
             out["nodes"] = sorted({n for names in members.values() for n in names})
+        if "londiste" in modules and "pgq_node" in modules:
+            cur.execute(LONDISTE_SQL)
+            added: dict[str, dict[str, list[str]]] = {
+                "t": defaultdict(list),
+                "s": defaultdict(list),
+            }
+            for queue, kind, obj in cur.fetchall():
+                short = obj[len("public.") :] if obj.startswith("public.") else obj
+                added[kind][queue].append(short)
+            out["londiste_tables"] = added["t"]
+            out["londiste_seqs"] = added["s"]
     if not conn.autocommit:
         conn.rollback()
     out["tables"] = tables

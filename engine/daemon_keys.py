@@ -17,8 +17,10 @@ __all__ = [
     "CONSUMER_ARGUMENT_KEYS",
     "SUPERVISOR_KEYS",
     "TICKER_ARGUMENT_KEYS",
+    "WORKER_ARGUMENT_KEYS",
     "consumer_keys",
     "ticker_keys",
+    "worker_keys",
 ]
 
 # keys the supervisor writes itself (the daemon's files are its own)
@@ -33,6 +35,19 @@ CONSUMER_ARGUMENT_KEYS: Mapping[str, str] = MappingProxyType(
         "consumer_name": "consumer",
         "pgq_consumer_id": "consumer",
         "handler": "handler",
+    }
+)
+# keys a supervised cascade worker gets from supervisor.start_worker's arguments
+# (key -> argument): its node's database, the queue, and the node's worker name,
+# which is its job name and the consumer name it reads its provider with
+WORKER_ARGUMENT_KEYS: Mapping[str, str] = MappingProxyType(
+    {
+        "db": "db",
+        "queue_name": "queue",
+        "pgq_queue_name": "queue",
+        "job_name": "worker",
+        "consumer_name": "worker",
+        "pgq_consumer_id": "worker",
     }
 )
 # keys a supervised daemon has no use for: it logs to the supervisor's file, not
@@ -78,3 +93,11 @@ def consumer_keys(handler: str | None = None) -> tuple[str, ...]:
     else:
         classes = [Consumer, *BUILTIN_HANDLERS.values()]
     return tuple(k for k in _settable(*classes) if k not in CONSUMER_ARGUMENT_KEYS)
+
+
+@functools.cache
+def worker_keys() -> tuple[str, ...]:
+    """The ini keys a supervised cascade worker takes as options (START WORKER ... WITH)."""
+    from engine.cascade.worker import CascadedWorker
+
+    return tuple(k for k in _settable(CascadedWorker) if k not in WORKER_ARGUMENT_KEYS)

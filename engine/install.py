@@ -1,4 +1,4 @@
-"""Install or upgrade the SQL modules (pgq, pgq_coop, pgq_node, qadmin_ext) in one transaction.
+"""Install or upgrade the SQL modules (pgq, pgq_coop, pgq_node, londiste, ...) in one transaction.
 
 Each module has an ordered manifest, ``sql/<module>/structure/install.sql``, that
 psql can run as it is (``\\ir`` includes); the installer reads the same manifest, so
@@ -45,6 +45,8 @@ MODULES: dict[str, tuple[str, ...]] = {
     "pgq_coop": ("pgq",),
     # cascaded queues: root, branch and leaf nodes
     "pgq_node": ("pgq",),
+    # table and sequence replication over cascaded queues
+    "londiste": ("pgq", "pgq_node"),
     # batch tracking for remote consumers, in the database they apply batches to
     "qadmin_ext": (),
 }

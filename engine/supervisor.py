@@ -66,6 +66,7 @@ __all__ = [
     "restart",
     "start_consumer",
     "start_from_ini",
+    "start_londiste",
     "start_ticker",
     "start_worker",
     "status",
@@ -81,9 +82,12 @@ _MODULES = {
     "ticker": "engine.ticker",
     "consumer": "engine.consumer",
     "worker": "engine.cascade.worker",
+    "londiste": "engine.londiste.worker",
 }
 # the ini section a cascade worker's generated config has
 WORKER_SECTION = "cascade_worker"
+# the ini section a Londiste worker's generated config has (the original's)
+LONDISTE_SECTION = "londiste3"
 
 # how long START waits after a not-yet-up daemon recorded an error (does it exit?)
 _ERROR_GRACE = 1.5
@@ -465,6 +469,39 @@ class Supervisor:
         }
         return self._spawn(name, record)
 
+    def start_londiste(
+        self,
+        name: str,
+        queue: str,
+        worker: str,
+        options: Mapping[str, Any] | None = None,
+        *,
+        db: str,
+    ) -> DaemonInfo:
+        """Start the Londiste worker of the node in db (python -m engine.londiste.worker).
+
+        As start_worker: worker is the node's worker name (its job_name); options
+        are more ini keys (loop_delay, parallel_copies ...).
+        """
+        notes = self._prepare(name)
+        values: dict[str, Any] = {"db": db, "queue_name": queue}
+        values.update(options or {})
+        values.update(self._own_files(name))
+        values["job_name"] = worker
+        ini = self._write_ini(name, LONDISTE_SECTION, values)
+        record = {
+            "name": name,
+            "kind": "londiste",
+            "args": [str(ini)],
+            "config": str(ini),
+            "db": db,
+            "queue": queue,
+            "consumer": worker,
+            "cwd": os.getcwd(),
+            "notes": notes,
+        }
+        return self._spawn(name, record)
+
     def start_from_ini(
         self,
         path: str | os.PathLike[str],
@@ -614,6 +651,8 @@ class Supervisor:
             detail += f" using {meta.get('handler')}"
         elif kind == "worker":
             detail = f"{meta.get('queue')}/{meta.get('consumer')} cascade worker"
+        elif kind == "londiste":
+            detail = f"{meta.get('queue')}/{meta.get('consumer')} londiste worker"
         else:
             dbs = st.get("databases") if state == "running" else None
             if isinstance(dbs, dict) and dbs:
@@ -751,6 +790,19 @@ def start_worker(
 ) -> DaemonInfo:
     """Start a node's cascade worker; see Supervisor.start_worker."""
     return Supervisor(state_dir).start_worker(name, queue, worker, options, db=db)
+
+
+def start_londiste(
+    name: str,
+    queue: str,
+    worker: str,
+    options: Mapping[str, Any] | None = None,
+    *,
+    db: str,
+    state_dir: str | None = None,
+) -> DaemonInfo:
+    """Start a node's Londiste worker; see Supervisor.start_londiste."""
+    return Supervisor(state_dir).start_londiste(name, queue, worker, options, db=db)
 
 
 def start_from_ini(

@@ -42,6 +42,11 @@ class Catalog:
     handlers: tuple[str, ...] = ()
     ticker_keys: tuple[str, ...] = ()
     consumer_keys: tuple[str, ...] = ()
+    worker_keys: tuple[str, ...] = ()  # the cascade worker's (START WORKER ... WITH)
+    # Londiste (when installed): queue -> tables / sequences added on this node
+    londiste_tables: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)
+    londiste_seqs: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)
+    londiste_handlers: tuple[str, ...] = ()
     fetched_at: float | None = None
     all_consumers: tuple[str, ...] = ()
 
@@ -49,7 +54,15 @@ class Catalog:
     def build(cls, **kw) -> Catalog:  # type: ignore[no-untyped-def]
         """A catalog from plain dicts and lists (the fetched names, tests, benchmarks)."""
         maps: dict[str, Any] = {}
-        for name in ("consumers", "subconsumers", "batches", "ticks", "queue_nodes"):
+        for name in (
+            "consumers",
+            "subconsumers",
+            "batches",
+            "ticks",
+            "queue_nodes",
+            "londiste_tables",
+            "londiste_seqs",
+        ):
             maps[name] = MappingProxyType({k: tuple(v) for k, v in kw.pop(name, {}).items()})
         every = sorted({c for names in maps["consumers"].values() for c in names})
         kw.update({k: tuple(v) for k, v in kw.items() if isinstance(v, (list, tuple))})
@@ -89,6 +102,27 @@ class Catalog:
         if queue is None:
             return ()
         return tuple(str(t) for t in self.ticks.get(queue, ()))
+
+    def _londiste(self, added: Mapping[str, tuple[str, ...]], queue: str | None) -> tuple[str, ...]:
+        if queue is not None:
+            return added.get(queue, ())
+        return tuple(sorted({n for names in added.values() for n in names}))
+
+    def londiste_tables_of(self, queue: str | None) -> tuple[str, ...]:
+        """Tables added on this node for a queue (every queue when none is known)."""
+        return self._londiste(self.londiste_tables, queue)
+
+    def londiste_seqs_of(self, queue: str | None) -> tuple[str, ...]:
+        return self._londiste(self.londiste_seqs, queue)
+
+    def londiste_new_tables(self, queue: str | None) -> tuple[str, ...]:
+        """Local tables not yet added for a queue."""
+        added = set(self.londiste_tables_of(queue))
+        return tuple(t for t in self.tables if t not in added)
+
+    def londiste_new_seqs(self, queue: str | None) -> tuple[str, ...]:
+        added = set(self.londiste_seqs_of(queue))
+        return tuple(s for s in self.sequences if s not in added)
 
 
 EMPTY = Catalog()

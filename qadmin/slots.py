@@ -19,8 +19,8 @@ from qadmin.catalog import Catalog
 
 __all__ = [
     "CONNECT_KEYS",
+    "LONDISTE_OPTIONS",
     "SLOTS",
-    "WORKER_KEYS",
     "Quoting",
     "Slot",
     "slot_for_kind",
@@ -46,18 +46,23 @@ CONNECT_KEYS = (
     "gssencmode",
 )
 
-# ini keys of the cascade worker offered after START WORKER ... WITH (the worker
-# reads the rest of its config from the node: queue, node and provider)
-WORKER_KEYS = (
-    "loop_delay",
-    "pgq_lazy_fetch",
-    "pgq_batch_collect_events",
-    "pgq_batch_collect_interval",
-    "pgq_keep_lag",
-    "global_wm_publish_period",
-    "local_wm_publish_period",
-    "remote_extra_connstr",
-    "use_notify",
+# the options of LONDISTE ADD TABLE ... WITH (engine.londiste.admin.ADD_TABLE_OPTIONS)
+LONDISTE_OPTIONS = (
+    "create",
+    "create_full",
+    "expect_sync",
+    "skip_truncate",
+    "dest_table",
+    "handler",
+    "handler_args",
+    "trigger_flags",
+    "trigger_args",
+    "no_triggers",
+    "copy_condition",
+    "copy_node",
+    "max_parallel_copy",
+    "wait_sync",
+    "skip_serial",
 )
 
 
@@ -164,7 +169,51 @@ SLOTS: tuple[Slot, ...] = (
         "a worker key name",
         "worker key",
         Quoting.NAME,
-        lambda *_: WORKER_KEYS,
+        _field("worker_keys"),
+    ),
+    # Londiste (default queue): the tables / sequences added on this node, and for ADD
+    # the local ones not yet added (the provider's would need a remote connection)
+    Slot(
+        "londiste_table",
+        "an added table",
+        "replicated table",
+        Quoting.QUALIFIED,
+        lambda c, q, _: c.londiste_tables_of(q),
+    ),
+    Slot(
+        "londiste_new_table",
+        "a table not yet added",
+        "table to add",
+        Quoting.QUALIFIED,
+        lambda c, q, _: c.londiste_new_tables(q),
+    ),
+    Slot(
+        "londiste_sequence",
+        "an added sequence",
+        "replicated sequence",
+        Quoting.QUALIFIED,
+        lambda c, q, _: c.londiste_seqs_of(q),
+    ),
+    Slot(
+        "londiste_new_sequence",
+        "a sequence not yet added",
+        "sequence to add",
+        Quoting.QUALIFIED,
+        lambda c, q, _: c.londiste_new_seqs(q),
+    ),
+    Slot(
+        "londiste_option",
+        "an add table option",
+        "add table option",
+        Quoting.VERBATIM,
+        lambda *_: LONDISTE_OPTIONS,
+    ),
+    Slot(
+        "londiste_handler",
+        "a Londiste handler",
+        "londiste handler",
+        Quoting.VERBATIM,
+        _field("londiste_handlers"),
     ),
 )
 

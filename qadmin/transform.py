@@ -31,11 +31,13 @@ class ToAst(Transformer):
         return unquote_name(tok)
 
     queue_name = consumer_name = subconsumer_name = setting_name = connect_key = name
+    add_table_key = londiste_handler_name = name
 
     def table_name(self, *parts: Token) -> str:
         return ".".join(unquote_name(p) for p in parts)
 
     sequence_name = table_name
+    new_table_name = added_table_name = new_sequence_name = added_sequence_name = table_name
 
     def tick_id(self, value: int) -> int:
         return int(value)
@@ -71,6 +73,19 @@ class ToAst(Transformer):
         return bool(toks)
 
     close_flag = force_flag
+    # londiste.lark
+    count_only_flag = apply_flag = restore_flag = wait_flag = force_flag
+
+    def list_pattern(self, tok: Token) -> str:
+        return unquote_string(tok)
+
+    def list_all(self) -> str:
+        return "ALL"
+
+    def new_table_list(self, *items: str) -> tuple[str, ...]:
+        return items
+
+    added_table_list = new_sequence_list = added_sequence_list = new_table_list
 
     def on_off(self, *toks: Token) -> bool | None:
         return toks[0].lower() == "on" if toks else None

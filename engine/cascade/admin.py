@@ -29,6 +29,7 @@ import psycopg2.extras
 
 from engine.admin import AdminError, Table, atomic
 from engine.admin.server import installed_modules
+from engine.cascade.worker import STATE_CHANNEL
 from engine.db import ApiError, ConnInfo, call_api, describe_error, sql
 
 __all__ = [
@@ -47,9 +48,10 @@ Progress = Callable[[str], None]
 # where resurrect writes the events that no surviving node received (the original's name)
 RESURRECT_DUMP_FILE = "resurrect-lost-events.json"
 # NOTIFY channel the admin signals on a node's database after changing a worker's
-# state there (pause, resume), payload the queue name: a worker that LISTENs on it
-# sees the change at once instead of after its sleep
-WAKE_CHANNEL = "pgq_node_state"
+# state there (pause, resume), payload the queue name: the worker LISTENs on it and
+# sees the change at once instead of after its sleep.  Our pgq_node functions that
+# change the state notify themselves; this one also wakes workers on the original's.
+WAKE_CHANNEL = STATE_CHANNEL
 # the modules a node needs, in install order
 NODE_MODULES = ("pgq", "pgq_node")
 # connection keys of the console's description that other members get too when their
@@ -1276,6 +1278,9 @@ class CascadeAdmin:
                     0
                 ].last_tick
                 self._say(f"{old}: last tick {last_tick}")
+                # the new root's worker wakes on its provider's pgq_tick; this wakes it
+                # where the provider's ticker sends none (the original's pgq)
+                self._query(new, "select pg_notify(%s, %s)", [WAKE_CHANNEL, self.queue])
                 self._wait_caught_up(new, new_worker, last_tick)
                 if confirm:
                     self._confirm_paused(old, old_worker, True)

@@ -39,8 +39,14 @@ crash came before it); anything else is ``Lost position``.
 
 Both connections are in autocommit with explicit transactions (no BEGIN round
 trips); the open batch pins its ticks on the provider, so reading it needs no
-transaction there.  A pgq_tick NOTIFY of the provider wakes the worker; the local
-tick (pgq.ticker) NOTIFYs this node's consumers.
+transaction there.  A pgq_tick NOTIFY of the provider wakes a running worker; the
+local tick (pgq.ticker) NOTIFYs this node's consumers.  On its target the worker
+LISTENs on ``pgq_node_state`` (STATE_CHANNEL, payload the queue name): a pause,
+resume or provider change there (pgq_node.set_consumer_paused and
+change_consumer_provider notify, and so does the admin) wakes it at once, whatever
+its loop_delay, the root's long sleep included, so the admin's waits for its
+confirmation (uptodate) take a round trip, not a sleep.  A paused worker, and the
+root, sleep through the provider's ticks.
 
 The copy is set-based: the batch comes from the provider as one ``COPY (batch
 query) TO STDOUT`` piped (a thread) into one ``COPY FROM STDIN`` into
@@ -109,6 +115,7 @@ from engine.consumer import Batch, BatchWalker, Consumer, Event, consumer_sectio
 from engine.db import describe_error, fetch_value
 
 __all__ = [
+    "STATE_CHANNEL",
     "CascadeBatch",
     "CascadedWorker",
     "NodeRole",
@@ -176,6 +183,9 @@ _INFO_KEYS = (
     "combined_type",
     "node_attrs",
 )
+# NOTIFY channel (payload the queue name) the worker LISTENs on in this node's database:
+# a change of its state there (pause, resume, provider) wakes it at once
+STATE_CHANNEL = "pgq_node_state"
 # bytes moved per read and write between the two COPYs
 _PIPE_BUFFER = 1 << 16
 
@@ -463,10 +473,18 @@ queue_name = myqueue
 
     # -- connections -------------------------------------------------------------------
     def get_dst(self) -> psycopg2.extensions.connection:
-        """The connection to this node's database (the worker's target)."""
+        """The connection to this node's database (the worker's target, LISTENing for changes)."""
         if self.dst is None or self.dst.closed:
             self.dst = _open(self.db_connstr, f"{self.job_name} worker")
             self.dst.autocommit = True  # transactions are explicit: no BEGIN round trips
+            if self.src is None or self.src.closed:
+                # connection_lifetime counts from here where no provider connection
+                # does (the root's): not from 0, which closed both every idle round
+                self._src_connected = time.monotonic()
+            with self.dst.cursor() as cur:
+                # the admin (and pgq_node's functions that change the worker's state)
+                # signal here: a pause, resume or provider change wakes the worker
+                cur.execute(sql.SQL("listen {}").format(sql.Identifier(STATE_CHANNEL)))
         return self.dst
 
     def remote_connstr(self, location: str) -> str:
@@ -608,6 +626,10 @@ queue_name = myqueue
 
     def _work(self) -> bool:
         dst = self.get_dst()
+        # a notification that comes after this point wakes the next sleep
+        del dst.notifies[:]
+        if self.src is not None and not self.src.closed:
+            del self.src.notifies[:]
         state = self.refresh_state(dst)
         role = self.role
         assert role is not None
@@ -1092,7 +1114,8 @@ queue_name = myqueue
             self.global_wm_publish_time = now
         self._idle()
         self.update_status(standby=True)
-        # nothing else to do here: look again less often (the original sleeps 10 x)
+        # nothing else to do here: look again less often (the original sleeps 10 x);
+        # a state change on this node (pgq_node_state) ends the sleep
         self.sleep(max(0.0, 9 * self.loop_delay))
 
     def publish_local_wm(
@@ -1162,11 +1185,55 @@ queue_name = myqueue
             cur.execute("select pgq_node.set_global_watermark(%s, %s)", (self.queue_name, wm))
 
     # -- waking up ---------------------------------------------------------------------
+    def _listens_to_provider(self) -> bool:
+        """True if a provider tick is news: a running (not paused) non-root worker."""
+        role, state = self.role, self.consumer_state
+        if role is None or role.node_type == "root":
+            return False
+        return not (state is not None and state["paused"])
+
+    def _state_notified(self) -> bool:
+        conn = self.dst
+        return (
+            conn is not None
+            and not conn.closed
+            and any(n.payload == self.queue_name for n in conn.notifies)
+        )
+
     def wake_fds(self) -> list[int]:
-        role = self.role
-        if role is not None and role.node_type == "root":
-            return []
-        return super().wake_fds()
+        fds = super().wake_fds() if self._listens_to_provider() else []
+        if self.dst is not None and not self.dst.closed:
+            fds.append(self.dst.fileno())
+        return fds
+
+    def wake_pending(self) -> bool:
+        if self._state_notified():
+            return True
+        return self._listens_to_provider() and super().wake_pending()
+
+    def on_readable(self, fds: list[int]) -> bool:
+        wake = False
+        dst = self.dst
+        if dst is not None and not dst.closed and dst.fileno() in fds:
+            try:
+                dst.poll()
+            except psycopg2.Error:
+                return True  # connection lost: let work() find out and reconnect
+            if self._state_notified():
+                wake = True
+            else:
+                del dst.notifies[:]
+        src = self.src
+        if src is not None and not src.closed and src.fileno() in fds:
+            if self._listens_to_provider():
+                wake = super().on_readable(fds) or wake
+            else:
+                try:
+                    src.poll()
+                except psycopg2.Error:
+                    return True
+                del src.notifies[:]  # ticks while paused or root: not news
+        return wake
 
 
 def main(argv: Sequence[str] | None = None) -> int:

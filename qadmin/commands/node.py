@@ -14,17 +14,18 @@ from typing import Any
 
 from engine import supervisor as sv
 from engine.cascade.admin import CascadeAdmin, NodeStatus
-from engine.daemon_keys import SUPERVISOR_KEYS
+from engine.daemon_keys import SUPERVISOR_KEYS, WORKER_ARGUMENT_KEYS, worker_keys
 from qadmin import ast
 from qadmin.commands.registry import CommandError, Context, Result, command
 
 __all__: list[str] = []
 
-# the keys START WORKER sets itself (from the node and the console's connection)
-_WORKER_STATEMENT_KEYS = {
+# what sets the keys START WORKER sets itself (from the node and the console's
+# connection), by the supervisor.start_worker argument they come from
+_GIVEN_BY_STATEMENT = {
     "db": "the worker connects as the console does (CONNECT to another node first)",
-    "queue_name": "the queue is the one after ON (or the default queue)",
-    "job_name": "the worker's name is the node's (AS names only the daemon)",
+    "queue": "the queue is the one after ON (or the default queue)",
+    "worker": "the worker's name is the node's (AS names only the daemon)",
 }
 _PASSWORD_NOTE = (
     "NOTE:  the password typed at CONNECT does not reach daemons: they need ~/.pgpass or "
@@ -128,11 +129,15 @@ def create_leaf_node(ctx: Context, cmd: ast.CreateLeafNode) -> Result:
 
 def _worker_options(settings: Sequence[ast.Setting]) -> dict[str, str]:
     out: dict[str, str] = {}
+    known = worker_keys()
     for s in settings:
-        if s.key in _WORKER_STATEMENT_KEYS:
-            raise CommandError(f"{s.key} cannot be given in WITH: {_WORKER_STATEMENT_KEYS[s.key]}")
+        if s.key in WORKER_ARGUMENT_KEYS:
+            given_by = _GIVEN_BY_STATEMENT[WORKER_ARGUMENT_KEYS[s.key]]
+            raise CommandError(f"{s.key} cannot be given in WITH: {given_by}")
         if s.key in SUPERVISOR_KEYS:
             raise CommandError(f"{s.key} is set by the supervisor (the daemon's files are its own)")
+        if s.key not in known:
+            raise CommandError(f"unknown worker key {s.key!r}", hint="keys: " + ", ".join(known))
         if s.key in out:
             raise CommandError(f"{s.key} given twice")
         if s.value is not None:  # null: the worker's default

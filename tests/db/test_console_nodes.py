@@ -218,7 +218,7 @@ def test_a_cascade_built_run_and_taken_over_from_the_console(
     for name in ("r", "b", "l"):
         out = con[name].run("start worker with loop_delay=0.1;")
         assert f"cq/{name} cascade worker" in out and "START WORKER" in out
-    daemons = {r["name"]: r for r in con["r"].rows("show daemons")}
+    daemons = {r["name"]: r for r in con["r"].rows("show daemons all")}
     assert {n: (d["kind"], d["state"]) for n, d in daemons.items()} == {
         n: ("worker", "running") for n in ("r", "b", "l")
     }
@@ -345,7 +345,7 @@ def test_worker_daemon_names_and_rename(db, db2, console, state_dir):
     ini = (state_dir / "copier.ini").read_text()
     assert "job_name = n2_worker" in ini and f"queue_name = {QUEUE}" in ini
     assert "loop_delay = 0.1" in ini
-    names = {r["name"]: r["detail"] for r in root.rows("show daemons")}
+    names = {r["name"]: r["detail"] for r in root.rows("show daemons all")}
     assert names == {"n1_worker": "cq/n1_worker cascade worker", "copier": names["copier"]}
     # a rename pauses the worker, renames the node everywhere, resumes it
     out = root.run("rename node n2 to n3;")

@@ -20,10 +20,12 @@ def test_install_into_empty_database_and_again(empty_db):
         ("pgq", "installed"),
         ("pgq_coop", "installed"),
         ("pgq_node", "installed"),
+        ("londiste", "installed"),
         ("qadmin_ext", "installed"),
     ]
     assert "installed version 3.6.0" in str(reports[0])
-    assert str(reports[3]) == "qadmin_ext: installed version 3.6.0, 3 functions"
+    assert str(reports[3]) == "londiste: installed version 3.8, 51 functions"
+    assert str(reports[4]) == "qadmin_ext: installed version 3.6.0, 3 functions"
     reports = install(conn, ["pgq_coop"])
     assert [(r.module, r.action) for r in reports] == [
         ("pgq", "reinstalled"),
@@ -84,7 +86,8 @@ def test_failed_install_changes_nothing(empty_db, monkeypatch, tmp_path):
 
 def test_resolve_modules():
     assert resolve_modules(["pgq_coop"]) == ["pgq", "pgq_coop"]
-    assert resolve_modules([]) == ["pgq", "pgq_coop", "pgq_node", "qadmin_ext"]
+    assert resolve_modules([]) == ["pgq", "pgq_coop", "pgq_node", "londiste", "qadmin_ext"]
+    assert resolve_modules(["londiste"]) == ["pgq", "pgq_node", "londiste"]
     assert resolve_modules(["pgq_node"]) == ["pgq", "pgq_node"]
     assert resolve_modules(["qadmin_ext"]) == ["qadmin_ext"]
     with pytest.raises(InstallError, match="unknown module 'nope'"):
@@ -92,7 +95,7 @@ def test_resolve_modules():
 
 
 def test_single_file_sql_installs_with_psql(empty_db):
-    text = "".join(build_sql(m) for m in ("pgq", "pgq_coop", "pgq_node", "qadmin_ext"))
+    text = "".join(build_sql(m) for m in ("pgq", "pgq_coop", "pgq_node", "londiste", "qadmin_ext"))
     assert "\\ir" not in text
     conn = empty_db.connect(autocommit=False)
     conn.cursor().execute(text)
@@ -100,6 +103,7 @@ def test_single_file_sql_installs_with_psql(empty_db):
     assert empty_db.scalar("select pgq.create_queue('q')") == 1
     assert empty_db.scalar("select pgq_coop.version()") == "3.6.0"
     assert empty_db.scalar("select pgq_node.version()") == "3.6.0"
+    assert empty_db.scalar("select londiste.version()") == "3.8"
     assert empty_db.scalar("select qadmin_ext.set_batch_done('k', 1)") is True
 
 
@@ -125,6 +129,7 @@ def test_cli(empty_db):
         "pgq: installed version 3.6.0",
         "pgq_coop: installed version 3.6.0",
         "pgq_node: installed version 3.6.0",
+        "londiste: installed version 3.8",
         "qadmin_ext: installed version 3.6.0",
     ]
     bad = subprocess.run([*args[:-1], "no_such_db"], capture_output=True, text=True)
@@ -292,7 +297,7 @@ def test_owner_without_the_roles_is_told_what_to_ask_for(cluster_factory):
     conn.rollback()
 
     # asked to: installed without them, PgQ is the owner's
-    modules = ["pgq", "pgq_coop", "qadmin_ext"]
+    modules = ["pgq", "pgq_coop", "pgq_node", "qadmin_ext"]
     reports = install(conn, modules, roles=False)
     assert [r.module for r in reports] == modules
     conn.autocommit = True
@@ -316,6 +321,11 @@ def test_owner_without_the_roles_is_told_what_to_ask_for(cluster_factory):
         cur.execute("grant pgq_writer to stranger")
     admin.close()
     install(conn, modules)
+    assert _run(
+        conn,
+        "select has_function_privilege('pgq_writer',"
+        " 'pgq_node.set_consumer_completed(text, text, int8)', 'execute')",
+    ) == [(True,)]
     other = psycopg2.connect(cluster.dsn("app", user="stranger"))
     other.autocommit = True
     _run(other, "select pgq.insert_event('q', 't', 'd')")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.daemon_keys import worker_keys
 from qadmin import ast
 from qadmin.catalog import Catalog
 from qadmin.commands.registry import REGISTRY, changes_catalog, load_handlers
@@ -140,6 +141,7 @@ def test_syntax_error(text, line, column, words):
 
 
 CATALOG = Catalog.build(
+    worker_keys=worker_keys(),
     queues=["orders", "other"],
     nodes=["n1", "n2", "n3", "x1", "Mixed"],
     queue_nodes={"orders": ["n1", "n2", "n3"], "other": ["x1", "Mixed"]},

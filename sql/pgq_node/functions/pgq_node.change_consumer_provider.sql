@@ -10,6 +10,8 @@ returns record as $$
 --
 --      Point a cascaded consumer on this node at another provider node;
 --      it reconnects when it sees uptodate = false.
+--      Beyond Skytools: NOTIFYs pgq_node_state (payload the queue name)
+--      at commit, which wakes the node's workers at once.
 --
 -- Parameters:
 --      i_queue_name     - cascaded queue name
@@ -43,6 +45,7 @@ begin
         ret_note := 'Unknown consumer: ' || i_queue_name || '/' || i_consumer_name;
         return;
     end if;
+    perform pg_catalog.pg_notify('pgq_node_state', i_queue_name);
     ret_code := 200;
     ret_note := 'Consumer provider node set to : ' || i_new_provider;
     return;

@@ -11,6 +11,8 @@ returns record as $$
 --      Tell a cascaded consumer to wait (true) or to go on (false).  The
 --      uptodate flag is cleared, so the caller can wait until the
 --      consumer has seen it.
+--      Beyond Skytools: a change NOTIFYs pgq_node_state (payload the
+--      queue name) at commit, which wakes the node's workers at once.
 --
 -- Parameters:
 --      i_queue_name     - cascaded queue name
@@ -46,6 +48,7 @@ begin
                uptodate = false
          where queue_name = i_queue_name
            and consumer_name = i_consumer_name;
+        perform pg_catalog.pg_notify('pgq_node_state', i_queue_name);
         ret_code := 200;
         ret_note := 'Consumer ' || i_consumer_name || ' tagged as ' || v_word;
     end if;

@@ -25,6 +25,20 @@ grant execute on function
     pgq_node.version()
 to public;
 
+revoke all on table
+    pgq_node.node_location,
+    pgq_node.node_info,
+    pgq_node.local_state,
+    pgq_node.subscriber_info
+from public;
+
+-- the roles' grants, when the roles exist (engine.install --no-roles
+-- installs without them: see pgq._create_roles)
+do $grants$
+begin
+if (select pg_catalog.count(*) from pg_catalog.pg_roles
+     where rolname in ('pgq_reader', 'pgq_writer', 'pgq_admin')) = 3 then
+
 -- source side of a cascaded consumer or worker
 grant execute on function
     pgq_node.get_consumer_info(text),
@@ -66,12 +80,6 @@ grant execute on function
     pgq_node.maint_watermark(text)
 to pgq_admin;
 
-revoke all on table
-    pgq_node.node_location,
-    pgq_node.node_info,
-    pgq_node.local_state,
-    pgq_node.subscriber_info
-from public;
 revoke insert, update, delete, truncate, references, trigger on table
     pgq_node.node_location,
     pgq_node.node_info,
@@ -84,3 +92,7 @@ grant select on table
     pgq_node.local_state,
     pgq_node.subscriber_info
 to pgq_reader, pgq_writer, pgq_admin;
+
+end if;
+end
+$grants$;

@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+"""Londiste benchmark: initial copy of a table until in sync, then applying row changes.
+
+The reference workload (the one /work/shared/bench/bench_londiste_original.sh
+runs on the original): a root database bench_src and a leaf bench_dst in one
+cluster, one queue, table bench_tbl (id int primary key, name text, val numeric,
+ts timestamptz) with --rows rows.
+
+- copy: the table is added on the root and on the leaf with both workers running;
+  time until the leaf's table is ``ok`` (copy, catching up, hand-over);
+- apply: --changes row changes in transactions of --per-txn (1/2 inserts, 1/4
+  updates, 1/4 deletes, the original script's DO block), time from the first
+  change until the leaf's count/sum/length summary equals the root's (the
+  original script's figure: it includes the root's trigger time);
+- replay alone (ours): the same number of changes made while the leaf's worker
+  is stopped, then the time from starting it until the leaf is equal.
+
+Ours: python -m engine.londiste.worker for both nodes, the queue ticked every
+0.1 s by a thread (``pgq.ticker``; ticker_max_lag / ticker_idle_period 0.5 s, so
+the copy handshake is not held up by the 60 s idle default).  The SQL is ours
+(sql/londiste) when the tree has it, else the installed original extensions.
+With --original (default when /usr/bin/londiste and pgqd exist), the original
+script runs in a second cluster in the same run and its figures are printed beside.
+
+Usage: python bench/bench_londiste.py [--rows 100000] [--changes 100000] [--per-txn 1000]
+       [--no-original]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psycopg2  # noqa: E402
+
+from engine.install import install  # noqa: E402
+from engine.pgcluster import create_cluster  # noqa: E402
+
+Q = "bench_replika"
+ORIGINAL_SCRIPT = Path("/work/shared/bench/bench_londiste_original.sh")
+REFERENCE = {"copy": "~21 s", "apply": "~20,000 changes/s"}
+TABLE_DDL = (
+    "create table public.bench_tbl (id int primary key, name text not null, val numeric,"
+    " ts timestamptz not null default now())"
+)
+SUMMARY = (
+    "select count(*) || ':' || coalesce(sum(val), 0) || ':' || coalesce(sum(length(name)), 0)"
+    " from bench_tbl"
+)
+
+
+def q1(dsn: str, query: str, args: Any = None) -> Any:
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query, args)
+            return cur.fetchone() if cur.description else None
+    finally:
+        conn.close()
+
+
+def api(dsn: str, query: str, args: Any = None) -> None:
+    row = q1(dsn, query, args)
+    if row is not None and isinstance(row[0], int) and row[0] >= 300:
+        raise SystemExit(f"{query}: {row}")
+
+
+def setup_db(cluster: Any, name: str) -> str:
+    q1(cluster.dsn("postgres"), f'create database "{name}"')
+    dsn = cluster.dsn(name)
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    try:
+        if (ROOT / "sql" / "londiste").is_dir():
+            install(conn, ["londiste"])
+        else:
+            with conn.cursor() as cur:
+                cur.execute("create extension pgq; create extension pgq_node;")
+                cur.execute("create extension londiste")
+        with conn.cursor() as cur:
+            cur.execute(TABLE_DDL)
+    finally:
+        conn.close()
+    return dsn
+
+
+def make_nodes(src: str, dst: str) -> None:
+    reg = "select ret_code from pgq_node.register_location(%s, %s, %s, false)"
+    api(src, reg, (Q, "src_node", src))
+    api(
+        src,
+        "select ret_code from pgq_node.create_node(%s, 'root', 'src_node', 'src_w',"
+        " null, null, null)",
+        (Q,),
+    )
+    for key, value in (("ticker_max_lag", "0.5 s"), ("ticker_idle_period", "0.5 s")):
+        q1(src, "select pgq.set_queue_config(%s, %s, %s)", (Q, key, value))
+    api(src, reg, (Q, "dst_node", dst))
+    gwm = q1(
+        src,
+        "select global_watermark from pgq_node.register_subscriber(%s, 'dst_node', 'dst_w', null)",
+        (Q,),
+    )[0]
+    api(dst, reg, (Q, "src_node", src))
+    api(dst, reg, (Q, "dst_node", dst))
+    api(
+        dst,
+        "select ret_code from pgq_node.create_node(%s, 'leaf', 'dst_node', 'dst_w',"
+        " 'src_node', %s, null)",
+        (Q, gwm),
+    )
+
+
+def start_worker(tmp: Path, name: str, dsn: str) -> subprocess.Popen[bytes]:
+    ini = tmp / f"{name}.ini"
+    ini.write_text(
+        f"[londiste3]\njob_name = {name}\ndb = {dsn}\nqueue_name = {Q}\nloop_delay = 0.1\n"
+        f"pidfile = {tmp}/{name}.pid\nexception_sleep = 1\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    log = open(tmp / f"{name}.log", "ab")  # noqa: SIM115 - the child keeps it
+    return subprocess.Popen(
+        [sys.executable, "-m", "engine.londiste.worker", str(ini)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=str(ROOT),
+    )
+
+
+def ticker(dsn: str, stop: threading.Event) -> None:
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        while not stop.wait(0.1):
+            cur.execute("select pgq.ticker(%s)", (Q,))
+    conn.close()
+
+
+def change_sql(rows: int, changes: int, per_txn: int, second: bool = False) -> str:
+    """The original script's change stream; second: new ids, deletes the first one's inserts."""
+    ntx, ni, nu = changes // per_txn, per_txn // 2, per_txn // 4
+    nd = per_txn - ni - nu
+    ins_base, del_base = (10 * rows, rows) if second else (rows, rows // 2)
+    return f"""do $$
+declare k int;
+begin
+  for k in 0 .. {ntx} - 1 loop
+    insert into bench_tbl (id, name, val)
+      select {ins_base} + k * {ni} + g, 'new ' || g, g from generate_series(1, {ni}) g;
+    update bench_tbl set val = val + 1, name = name || '+'
+      where id > k * {nu} and id <= (k + 1) * {nu};
+    delete from bench_tbl where id > {del_base} + k * {nd} and id <= {del_base} + (k + 1) * {nd};
+    commit;
+  end loop;
+end $$"""
+
+
+def wait(pred: Any, timeout: float, what: str) -> None:
+    end = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > end:
+            raise SystemExit(f"timeout waiting for {what}")
+        time.sleep(0.05)
+
+
+def run_ours(args: argparse.Namespace) -> dict[str, float]:
+    cluster = create_cluster()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-londiste-"))
+    procs: list[subprocess.Popen[bytes]] = []
+    stop = threading.Event()
+    try:
+        src, dst = setup_db(cluster, "bench_src"), setup_db(cluster, "bench_dst")
+        q1(
+            src,
+            "insert into bench_tbl (id, name, val) select g, 'row ' || g, g * 1.5"
+            " from generate_series(1, %s) g",
+            (args.rows,),
+        )
+        make_nodes(src, dst)
+        threading.Thread(target=ticker, args=(src, stop), daemon=True).start()
+        procs = [start_worker(tmp, "src_w", src), start_worker(tmp, "dst_w", dst)]
+        time.sleep(1.5)
+        t0 = time.monotonic()
+        api(src, "select ret_code from londiste.local_add_table(%s, 'public.bench_tbl')", (Q,))
+        api(dst, "select ret_code from londiste.global_add_table(%s, 'public.bench_tbl')", (Q,))
+        api(dst, "select ret_code from londiste.local_add_table(%s, 'public.bench_tbl')", (Q,))
+
+        def in_sync() -> bool:
+            for p in procs:
+                if p.poll() is not None:
+                    raise SystemExit(f"worker died: {(tmp / 'dst_w.log').read_text()[-2000:]}")
+            row = q1(
+                dst,
+                "select merge_state from londiste.get_table_list(%s)"
+                " where table_name = 'public.bench_tbl'",
+                (Q,),
+            )
+            return row is not None and row[0] == "ok"
+
+        wait(in_sync, 600, "the copy")
+        copy_s = time.monotonic() - t0
+        n = q1(dst, "select count(*) from bench_tbl")[0]
+        if n != args.rows:
+            print(f"# WARNING: {n} rows on the leaf after the copy", file=sys.stderr)
+        t2 = time.monotonic()
+        q1(src, change_sql(args.rows, args.changes, args.per_txn))
+        t3 = time.monotonic()
+        want = q1(src, SUMMARY)[0]
+        wait(lambda: q1(dst, SUMMARY)[0] == want, 600, "the changes")
+        t4 = time.monotonic()
+        # replay alone: the leaf's worker stopped while the root changes, then started
+        procs[1].terminate()
+        procs[1].wait()
+        q1(src, change_sql(args.rows, args.changes, args.per_txn, second=True))
+        want = q1(src, SUMMARY)[0]
+        t5 = time.monotonic()
+        procs[1] = start_worker(tmp, "dst_w", dst)
+        wait(lambda: q1(dst, SUMMARY)[0] == want, 600, "the changes (replay alone)")
+        t6 = time.monotonic()
+        return {
+            "replay_s": t6 - t5,
+            "replay_rate": args.changes / (t6 - t5),
+            "copy_s": copy_s,
+            "source_s": t3 - t2,
+            "apply_total_s": t4 - t2,
+            "apply_rate": args.changes / (t4 - t2),
+        }
+    finally:
+        stop.set()
+        for p in procs:
+            p.kill()
+            p.wait()
+        for pf in tmp.glob("*.pid.copy.*"):
+            with contextlib.suppress(OSError, ValueError):
+                os.kill(int(pf.read_text().split()[0]), 9)
+        cluster.destroy() if hasattr(cluster, "destroy") else cluster.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_original(args: argparse.Namespace) -> dict[str, str]:
+    cluster = create_cluster()
+    try:
+        env = dict(
+            os.environ,
+            PGPORT=str(cluster.port),
+            ROWS=str(args.rows),
+            CHANGES=str(args.changes),
+            PER_TXN=str(args.per_txn),
+        )
+        res = subprocess.run(
+            ["bash", str(ORIGINAL_SCRIPT)], env=env, capture_output=True, text=True, timeout=1200
+        )
+        out = {}
+        for line in res.stdout.splitlines():
+            parts = line.split()
+            if len(parts) == 3:
+                out[parts[0]] = parts[1]
+        if not out:
+            print(f"# original failed: {res.stderr[-1500:]}", file=sys.stderr)
+        return out
+    finally:
+        cluster.destroy() if hasattr(cluster, "destroy") else cluster.stop()
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rows", type=int, default=100_000)
+    p.add_argument("--changes", type=int, default=100_000)
+    p.add_argument("--per-txn", type=int, default=1000)
+    p.add_argument("--no-original", action="store_true")
+    args = p.parse_args()
+    ours = run_ours(args)
+    orig: dict[str, str] = {}
+    if (
+        not args.no_original
+        and ORIGINAL_SCRIPT.exists()
+        and shutil.which("londiste")
+        and shutil.which("pgqd")
+    ):
+        orig = run_original(args)
+    print(f"{'metric':38} {'ours':>14} {'original':>14} {'reference':>20}")
+    print(
+        f"{'initial copy until in sync (s)':38} {ours['copy_s']:>14.2f}"
+        f" {orig.get('londiste_initial_copy_seconds', '-'):>14} {REFERENCE['copy']:>20}"
+    )
+    print(
+        f"{'apply rate (changes/s)':38} {ours['apply_rate']:>14,.0f}"
+        f" {orig.get('londiste_changes_apply_rate', '-'):>14} {REFERENCE['apply']:>20}"
+    )
+    print(f"{'replay alone, worker start incl. (ch/s)':38} {ours['replay_rate']:>14,.0f} {'-':>14}")
+    print(
+        f"{'changes: source time (s)':38} {ours['source_s']:>14.2f}"
+        f" {orig.get('londiste_changes_source_seconds', '-'):>14}"
+    )
+    print(
+        f"{'changes: until equal (s)':38} {ours['apply_total_s']:>14.2f}"
+        f" {orig.get('londiste_changes_total_seconds', '-'):>14}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Londiste: table replication on top of cascaded queues."""

@@ -1,0 +1,609 @@
+"""The Londiste worker (Replicator): replays a cascaded queue's table events on this node.
+
+A ``CascadedWorker`` (engine.cascade.worker) that also applies the row events of
+the tables registered on this node (``londiste.get_table_list``, ``local``).  Per
+batch, inside the target transaction the cascade worker opened (so data and
+position commit together: a kill -9 anywhere loses or doubles nothing):
+
+1. the table handshake with the copy processes (below), which may wait for them;
+2. ``session_replication_role = replica`` for the transaction (no user triggers,
+   no fkey triggers, no londiste deny triggers);
+3. every event: row events (``I:``/``U:``/``D:`` + urlencoded row, ev_extra1 = the
+   table) go to the table's handler (engine.londiste.handlers; the default one
+   buffers the batch per table and applies it set-based); ``R`` truncates the
+   table (after dropping its buffered changes); ``EXECUTE`` runs the script once
+   (``execute_start`` / ``execute_finish``, replication role ``local``);
+   ``londiste.add-table`` / ``remove-table`` / ``update-seq`` / ``remove-seq``
+   update the set (``global_*``); ``pgq.*`` are the cascade's;
+4. the handlers flush, then the cascade worker stores the position and commits.
+
+When a batch fails, it is rolled back to a savepoint and replayed one event at a
+time; the first failing event is reported (``event <id> on <table>: <statement>:
+<server message>``) through ``pgq_node.set_consumer_error``, which status shows,
+and the batch is retried next round.  Nothing of it is committed.
+
+Tables are replayed only in state ``ok`` (and ``?``); an ``ok`` table with a copy
+snapshot skips the events the copy already saw (txid visible in the snapshot).
+
+Table states (``merge_state``, the original's): NULL (needs a copy) → ``in-copy``
+→ ``catching-up`` → ``wanna-sync:<tick>`` → ``do-sync:<tick>`` → ``ok``.  The
+worker (main) starts a copy process (engine.londiste.copy, a separate process
+as the original's ``londiste3 CONFIG copy TABLE``; at most ``parallel_copies`` at
+once) for a table in state NULL once the table is ``ok`` on the provider, after
+dropping its fkeys (``londiste.drop_table_fkey``, restored by
+``londiste.restore_table_fkey`` when both ends are ``ok``).  A copy process that
+died is started again.  When a copy says ``wanna-sync:T`` and main's batch ends at
+or after T, main sets ``do-sync:<its batch end>`` and waits; the copy replays its
+table up to that tick, sets ``ok`` and exits, and main goes on with the table.
+
+EXECUTE and copies: scripts run in the main worker only, in queue order (the
+changes buffered before one are applied first; handlers read the structure again
+after it).  A copy process skips EXECUTE events: a copy that meets rows of a
+structure its table does not have yet fails its batch and retries it until the
+main worker has run the script; rows of an older structure simply lack the new
+columns.  Nothing is lost either way.
+
+``pgq_lazy_fetch`` defaults to 0 here (the batch is read at once: replay holds
+the batch to be able to replay it event by event after an error).
+
+On the root the worker publishes sequences every round (``londiste.root_check_seqs``);
+subscribers apply ``londiste.update-seq`` events (``global_update_seq``, which
+never moves a sequence back).
+
+Command line: ``python -m engine.londiste.worker CONFIG.ini`` (section
+``[londiste3]`` or the only one); ini keys as the original's: db, queue_name,
+job_name, parallel_copies, lock_timeout, plus the cascade worker's and every
+daemon's.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import psycopg2
+import psycopg2.extensions
+
+from engine.base import DaemonError, pid_alive, read_pidfile
+from engine.cascade.worker import CascadeBatch, CascadedWorker
+from engine.consumer import Event
+from engine.db import describe_error
+from engine.londiste.handlers import BaseHandler, HandlerError, build_handler, parse_row
+
+__all__ = [
+    "Replicator",
+    "Snapshot",
+    "TableState",
+    "main",
+]
+
+log = logging.getLogger(__name__)
+
+#: seconds between looks at the table states while waiting for a copy
+SYNC_WAIT = 0.2
+#: seconds between looks for copy consumers left on the provider
+COPY_CHECK_PERIOD = 60.0
+#: batches after which an ok table's copy snapshot is dropped
+SNAPSHOT_BATCHES = 3
+
+
+class Snapshot:
+    """A txid snapshot ``xmin:xmax:xip,...``: which transactions it sees."""
+
+    def __init__(self, text: str) -> None:
+        xmin, xmax, xip = text.split(":")
+        self.xmin = int(xmin)
+        self.xmax = int(xmax)
+        self.xip = {int(x) for x in xip.split(",") if x}
+
+    def contains(self, txid: int) -> bool:
+        """True if the snapshot sees the transaction's effects (committed before it)."""
+        if txid < self.xmin:
+            return True
+        if txid >= self.xmax:
+            return False
+        return txid not in self.xip
+
+
+@dataclass
+class TableState:
+    """One row of londiste.get_table_list, with its handler."""
+
+    name: str
+    local: bool
+    merge_state: str | None
+    custom_snapshot: str | None
+    table_attrs: dict[str, str]
+    dropped_ddl: str | None
+    dest_table: str
+    handler: BaseHandler | None = None
+    snapshot: Snapshot | None = None
+    ok_batches: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> TableState:
+        attrs = {k: v or "" for k, v in parse_row(row.get("table_attrs")).items()}
+        return cls(
+            name=row["table_name"],
+            local=bool(row["local"]),
+            merge_state=row["merge_state"],
+            custom_snapshot=row["custom_snapshot"],
+            table_attrs=attrs,
+            dropped_ddl=row.get("dropped_ddl"),
+            dest_table=row.get("dest_table") or row["table_name"],
+        )
+
+    @property
+    def state(self) -> str:
+        """missing, in-copy, catching-up, wanna-sync, do-sync or ok."""
+        ms = self.merge_state
+        if ms is None:
+            return "missing"
+        if ms in ("ok", "?"):
+            return "ok"
+        return ms.split(":", 1)[0]
+
+    @property
+    def sync_tick(self) -> int | None:
+        ms = self.merge_state or ""
+        if ":" in ms:
+            return int(ms.split(":", 1)[1])
+        return None
+
+    def wants(self, ev: Event) -> bool:
+        """False for an event the copy already saw (visible in the copy's snapshot)."""
+        return self.snapshot is None or not self.snapshot.contains(ev.txid)
+
+
+class Replicator(CascadedWorker):
+    """Londiste replay: applies the queue's table events on this node (londiste3 worker)."""
+
+    service_name: ClassVar[str] = "londiste3"
+    kind: ClassVar[str] = "worker"
+    main_module: ClassVar[str | None] = "engine.londiste.worker"
+    handler_name: ClassVar[str] = "londiste3"
+    copy_module: ClassVar[str] = "engine.londiste.copy"
+    ini_template: ClassVar[str] = """
+# table copies running at once (each its own process)
+#parallel_copies = 1
+
+# seconds a lock may be waited for by admin operations
+#lock_timeout = 10
+"""
+
+    def __init__(self, argv: Sequence[str] | None = None) -> None:
+        super().__init__(argv)
+        self.tables: dict[str, TableState] = {}
+        self.copy_procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._handlers: dict[str, BaseHandler] = {}
+        self._snapshot_batches: dict[str, int] = {}
+        self._ok_seen: set[str] = set()
+        self._synced_seen: set[str] = set()
+        self._copies_checked = 0.0
+        self._used: dict[str, BaseHandler] = {}
+
+    def load_settings(self) -> None:
+        super().load_settings()
+        cf = self.cf
+        assert cf is not None
+        self.parallel_copies = max(1, cf.getint("parallel_copies", 1))
+        self.lock_timeout = cf.getinterval("lock_timeout", 10.0)
+        # replay holds a whole batch anyway: read it in one go unless told otherwise
+        self.lazy_fetch = cf.getint("pgq_lazy_fetch", 0)
+
+    # -- table list ----------------------------------------------------------------------
+    def load_tables(self, cur: Any) -> dict[str, TableState]:
+        """Read the set's tables on this node (keeps handlers across batches)."""
+        cur.execute(
+            "select table_name, local, merge_state, custom_snapshot, table_attrs,"
+            " dropped_ddl, dest_table from londiste.get_table_list(%s)",
+            (self.queue_name,),
+        )
+        names = [d[0] for d in cur.description]
+        tables: dict[str, TableState] = {}
+        for r in cur.fetchall():
+            t = TableState.from_row(dict(zip(names, r, strict=True)))
+            if not t.local:
+                continue
+            hstr = t.table_attrs.get("handler", t.table_attrs.get("handlers", ""))
+            cond = t.table_attrs.get("copy_condition") or None
+            key = f"{t.name}|{hstr}|{t.dest_table}|{cond}"
+            h = self._handlers.get(key)
+            if h is None:
+                try:
+                    h = build_handler(t.name, hstr, t.dest_table)
+                except HandlerError as e:
+                    raise DaemonError(str(e)) from None
+                if cond and hasattr(h, "condition"):
+                    h.condition = cond
+                self._handlers[key] = h
+            t.handler = h
+            if t.custom_snapshot:
+                t.snapshot = Snapshot(t.custom_snapshot)
+            tables[t.name] = t
+        self.tables = tables
+        return tables
+
+    def provider_states(self, src: psycopg2.extensions.connection) -> dict[str, str | None]:
+        with src.cursor() as cur:
+            cur.execute(
+                "select table_name, merge_state from londiste.get_table_list(%s) where local",
+                (self.queue_name,),
+            )
+            return {r[0]: r[1] for r in cur.fetchall()}
+
+    def set_table_state(
+        self, cur: Any, table: str, state: str | None, snapshot: str | None = None
+    ) -> None:
+        self._api_row(
+            cur,
+            "select * from londiste.local_set_table_state(%s, %s, %s, %s)",
+            (self.queue_name, table, snapshot, state),
+        )
+
+    # -- the batch -----------------------------------------------------------------------
+    def process_batch_events(
+        self,
+        src: psycopg2.extensions.connection,
+        dst: psycopg2.extensions.connection,
+        batch: CascadeBatch,
+    ) -> int:
+        assert self.consumer_state is not None
+        if not self.is_done_quick(batch):
+            while not self.sync_tables(src, dst, batch):
+                # let the copy see what we said, then look again (under the lock)
+                self.end_transaction(dst)
+                self.sleep(SYNC_WAIT)
+                if not self.looping:
+                    raise DaemonError("stopping while waiting for a table copy")
+                self.refresh_state(dst)
+        return super().process_batch_events(src, dst, batch)
+
+    def is_done_quick(self, batch: CascadeBatch) -> bool:
+        """The batch was applied already (is_batch_done decides how exactly)."""
+        state = self.consumer_state
+        assert state is not None
+        return state["completed_tick"] != batch.prev_tick_id
+
+    def sync_tables(
+        self,
+        src: psycopg2.extensions.connection,
+        dst: psycopg2.extensions.connection,
+        batch: CascadeBatch,
+    ) -> bool:
+        """The main worker's side of the copy handshake; False = wait and look again."""
+        with dst.cursor() as cur:
+            tables = self.load_tables(cur)
+            ready = True
+            if any(t.state == "do-sync" for t in tables.values()):
+                ready = False  # a copy is catching up to our tick
+            for t in tables.values():
+                if t.state == "wanna-sync" and (t.sync_tick or 0) <= (batch.tick_id or 0):
+                    log.info("table %s: do-sync at tick %s", t.name, batch.tick_id)
+                    self.set_table_state(cur, t.name, f"do-sync:{batch.tick_id}", t.custom_snapshot)
+                    ready = False
+            copying = [
+                t
+                for t in tables.values()
+                if t.state in ("in-copy", "catching-up", "wanna-sync", "do-sync")
+            ]
+            for t in copying:
+                self.ensure_copy_running(t)
+            missing = [t for t in tables.values() if t.state == "missing"]
+            room = self.parallel_copies - len(copying)
+            if missing and room > 0:
+                provider = self.provider_states(src)
+                for t in missing:
+                    if room <= 0:
+                        break
+                    h = t.handler
+                    if h is not None and not h.needs_copy:
+                        self.set_table_state(cur, t.name, "ok")
+                        continue
+                    if provider.get(t.name, "") not in ("ok", "?"):
+                        log.info("table %s is not ok on the provider yet", t.name)
+                        continue
+                    self.drop_fkeys(cur, t.dest_table)
+                    self.set_table_state(cur, t.name, "in-copy")
+                    room -= 1
+                    ready = False
+                    self.end_transaction(dst)  # the copy must see in-copy
+                    self.launch_copy(t)
+                    return False
+            ok_now = {t.name for t in tables.values() if t.state == "ok"}
+            synced = {t.name for t in tables.values() if t.state == "ok" and not t.custom_snapshot}
+            if synced - self._synced_seen:
+                # a dropped fkey comes back when both its tables are ok without a copy
+                # snapshot: only now can one
+                self.restore_fkeys(cur)
+            self._synced_seen = synced
+            now = time.monotonic()
+            if ok_now - self._ok_seen or now - self._copies_checked > COPY_CHECK_PERIOD:
+                busy = {t.name for t in tables.values() if t.state != "ok"}
+                self.drop_copy_consumers(src, busy)
+                self._copies_checked = now
+            self._ok_seen = ok_now
+        return ready
+
+    def drop_copy_consumers(self, src: psycopg2.extensions.connection, busy: set[str]) -> None:
+        """Unregister copy consumers left on the provider for tables not being copied (a copy
+        killed between its hand-over commit and its unregistration there, a table removed
+        during its copy)."""
+        prefix = f"{self.consumer_name}.copy."
+        with src.cursor() as cur:
+            cur.execute(
+                "select consumer_name from pgq.get_consumer_info(%s)"
+                " where starts_with(consumer_name, %s)",
+                (self.queue_name, prefix),
+            )
+            for (name,) in cur.fetchall():
+                if name[len(prefix) :] in busy:
+                    continue
+                log.info("unregistering the finished copy's consumer %s", name)
+                try:
+                    cur.execute("select pgq.unregister_consumer(%s, %s)", (self.queue_name, name))
+                except psycopg2.Error as e:  # the copy itself got there first
+                    log.debug("unregister %s: %s", name, describe_error(e))
+
+    def drop_fkeys(self, cur: Any, table: str) -> None:
+        cur.execute("select from_table, fkey_name from londiste.find_table_fkeys(%s)", (table,))
+        for from_table, fkey in cur.fetchall():
+            log.info("dropping fkey %s on %s for the copy", fkey, from_table)
+            cur.execute("select londiste.drop_table_fkey(%s, %s)", (from_table, fkey))
+
+    def restore_fkeys(self, cur: Any) -> None:
+        cur.execute(
+            "select from_table, fkey_name from londiste.get_valid_pending_fkeys(%s)",
+            (self.queue_name,),
+        )
+        for from_table, fkey in cur.fetchall():
+            log.info("restoring fkey %s on %s", fkey, from_table)
+            cur.execute("select londiste.restore_table_fkey(%s, %s)", (from_table, fkey))
+
+    def set_error(self, err: BaseException) -> None:
+        # what the failed round did is rolled back: look at fkeys and copies again
+        self._synced_seen = set()
+        self._ok_seen = set()
+        super().set_error(err)
+
+    # -- copy processes ------------------------------------------------------------------
+    def copy_pidfile(self, table: str) -> str:
+        return f"{self.pidfile}.copy.{table}" if self.pidfile else ""
+
+    def ensure_copy_running(self, t: TableState) -> None:
+        proc = self.copy_procs.get(t.name)
+        if proc is not None and proc.poll() is None:
+            return
+        pf = self.copy_pidfile(t.name)
+        if pf:
+            pid = read_pidfile(pf)
+            if pid is not None and pid_alive(pid):
+                return
+        log.info("table %s: copy process not running, starting it", t.name)
+        self.launch_copy(t)
+
+    def launch_copy(self, t: TableState) -> None:
+        """Start ``python -m engine.londiste.copy CONFIG TABLE`` (own session, same log)."""
+        old = self.copy_procs.pop(t.name, None)
+        if old is not None:
+            old.poll()
+        cmd = [sys.executable, "-m", self.copy_module, self.args.config, t.name]
+        if self.args.section:
+            cmd += ["--section", self.args.section]
+        for item in self.args.set:
+            cmd += ["--set", item]
+        if self.args.verbose:
+            cmd.append("-v")
+        log.info("launching the copy of %s", t.name)
+        self.copy_procs[t.name] = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=None,
+            stderr=None,
+            start_new_session=True,
+            env=dict(os.environ),
+        )
+
+    def shutdown(self) -> None:
+        for proc in self.copy_procs.values():
+            proc.poll()
+        super().shutdown()
+
+    # -- events --------------------------------------------------------------------------
+    def process_remote_batch(
+        self,
+        src_db: psycopg2.extensions.connection,
+        batch: CascadeBatch,
+        events: Iterable[Event],
+        dst_db: psycopg2.extensions.connection,
+    ) -> None:
+        role = self.role
+        assert role is not None
+        evlist = list(events)
+        for ts in self.tables.values():
+            if ts.handler is not None:
+                ts.handler.prepare_batch(batch.tick_id)
+        with dst_db.cursor() as cur:
+            cur.execute(
+                "select pg_catalog.set_config('session_replication_role', 'replica', true);"
+                " savepoint londiste_batch"
+            )
+            try:
+                self.apply_events(src_db, dst_db, evlist, one_by_one=False)
+            except (psycopg2.Error, HandlerError) as e:
+                if dst_db.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_UNKNOWN:
+                    raise
+                log.warning(
+                    "batch %s failed (%s): replaying one event at a time",
+                    batch.batch_id,
+                    describe_error(e),
+                )
+                cur.execute("rollback to savepoint londiste_batch")
+                self.ev_buf = []
+                for h in self._handlers.values():
+                    h.prepare_batch(batch.tick_id)
+                self.apply_events(src_db, dst_db, evlist, one_by_one=True)
+            self.after_batch(cur, batch)
+
+    def apply_events(
+        self,
+        src_db: psycopg2.extensions.connection,
+        dst_db: psycopg2.extensions.connection,
+        events: list[Event],
+        one_by_one: bool,
+    ) -> None:
+        role = self.role
+        assert role is not None
+        copying = role.copy_events and self.main_worker
+        used: dict[str, BaseHandler] = {}
+        self._used = used
+        with src_db.cursor() as src_curs, dst_db.cursor() as cur:
+            for ev in events:
+                if copying:
+                    self.copy_event(cur, ev, role.filtered_copy)
+                t = ev.type or ""
+                if t.startswith("pgq."):
+                    self.process_remote_event(src_curs, cur, ev)
+                elif t.startswith("londiste."):
+                    self.londiste_event(cur, ev)
+                elif t == "EXECUTE":
+                    self.execute_event(cur, ev)
+                elif t == "R" or t == "TRUNCATE":
+                    ts = self.interesting(ev)
+                    if ts is not None and ts.handler is not None:
+                        ts.handler.truncate(cur)
+                elif t[:2] in ("I:", "U:", "D:") or t in ("I", "U", "D"):
+                    ts = self.interesting(ev)
+                    if ts is None or ts.handler is None or not ts.handler.applies_events:
+                        continue
+                    h = ts.handler
+                    if one_by_one:
+                        self.apply_one(cur, h, ev)
+                    else:
+                        used[ts.name] = h
+                        h.add_event(cur, ev)
+                elif ev.retry:
+                    raise DaemonError(
+                        f"a londiste worker must not get retry events (event {ev.id})"
+                    )
+                else:
+                    log.debug("ignoring event %s of type %s", ev.id, t)
+            for h in used.values():
+                h.flush(cur)
+
+    def apply_one(self, cur: Any, h: BaseHandler, ev: Event) -> None:
+        """One event by itself; its failure names the event, table, statement and message."""
+        cur.execute("savepoint londiste_event")
+        stmt = ""
+        try:
+            stmt = h.apply_one(cur, ev)
+        except (psycopg2.Error, HandlerError) as e:
+            if (
+                not stmt
+                and isinstance(e, psycopg2.Error)
+                and e.cursor is not None
+                and e.cursor.query
+            ):
+                stmt = e.cursor.query.decode(errors="replace")
+            raise DaemonError(
+                f"event {ev.id} on {ev.extra1}: {stmt[:2000]}: {describe_error(e)}"
+            ) from None
+        cur.execute("release savepoint londiste_event")
+
+    def interesting(self, ev: Event) -> TableState | None:
+        """The event's table if this worker applies it now (state, snapshot)."""
+        ts = self.tables.get(ev.extra1 or "")
+        if ts is None:
+            return None
+        if ts.state != "ok":
+            return None
+        return ts if ts.wants(ev) else None
+
+    def after_batch(self, cur: Any, batch: CascadeBatch) -> None:
+        """Drop copy snapshots of ok tables after a few batches."""
+        for ts in self.tables.values():
+            if ts.state != "ok" or not ts.custom_snapshot:
+                continue
+            n = self._snapshot_batches.get(ts.name, 0) + 1
+            self._snapshot_batches[ts.name] = n
+            if n > SNAPSHOT_BATCHES:
+                self.set_table_state(cur, ts.name, ts.merge_state, None)
+                ts.custom_snapshot = None
+                ts.snapshot = None
+                self._snapshot_batches.pop(ts.name, None)
+
+    def londiste_event(self, cur: Any, ev: Event) -> None:
+        if not self.main_worker:
+            return
+        t = ev.type
+        q = self.queue_name
+        if t == "londiste.add-table":
+            self._api_row(cur, "select * from londiste.global_add_table(%s, %s)", (q, ev.data))
+        elif t == "londiste.remove-table":
+            self._api_row(cur, "select * from londiste.global_remove_table(%s, %s)", (q, ev.data))
+            self.tables.pop(ev.data or "", None)
+        elif t == "londiste.remove-seq":
+            self._api_row(cur, "select * from londiste.global_remove_seq(%s, %s)", (q, ev.data))
+        elif t == "londiste.update-seq":
+            self._api_row(
+                cur,
+                "select * from londiste.global_update_seq(%s, %s, %s)",
+                (q, ev.extra1, int(ev.data or 0)),
+            )
+        else:
+            log.warning("unknown londiste event %s (event %s)", t, ev.id)
+
+    def execute_event(self, cur: Any, ev: Event) -> None:
+        """Run an EXECUTE script once on this node (role local, like the original)."""
+        if not self.main_worker:
+            return
+        # the changes before the script apply to the structure before it
+        for h in self._used.values():
+            h.flush(cur)
+        cur.execute("select pg_catalog.set_config('session_replication_role', 'local', true)")
+        cur.execute(
+            "select ret_code, ret_note from londiste.execute_start(%s, %s, %s, false, %s)",
+            (self.queue_name, ev.extra1, ev.data, ev.extra2),
+        )
+        code, note = cur.fetchone()
+        if code == 200:
+            log.info("executing %s", ev.extra1)
+            if ev.data:
+                cur.execute(ev.data)
+            self._api_row(
+                cur, "select * from londiste.execute_finish(%s, %s)", (self.queue_name, ev.extra1)
+            )
+            for h in self._handlers.values():
+                h.structure_changed()
+        elif code >= 300:
+            raise DaemonError(f"execute {ev.extra1}: {code} {note}")
+        cur.execute("select pg_catalog.set_config('session_replication_role', 'replica', true)")
+
+    # -- root --------------------------------------------------------------------------------
+    def process_root_node(self, dst: psycopg2.extensions.connection) -> None:
+        with dst.cursor() as cur:
+            cur.execute("select * from londiste.root_check_seqs(%s)", (self.queue_name,))
+        super().process_root_node(dst)
+
+    def close_connections(self) -> None:
+        super().close_connections()
+        self._handlers = {}
+        self.tables = {}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the Londiste worker: ``python -m engine.londiste.worker CONFIG.ini [switches]``."""
+    return Replicator(list(sys.argv[1:] if argv is None else argv)).run()
+
+
+if __name__ == "__main__":
+    from engine.londiste.worker import main as _main
+
+    sys.exit(_main())
