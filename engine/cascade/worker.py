@@ -564,6 +564,8 @@ queue_name = myqueue
                 )
         self.consumer_state = state
         self.role = NodeRole.from_node_info(self.queue_name, info)
+        # the node answered for this worker: it is up (a bad batch later is a runtime error)
+        self.mark_ready()
         if self.role.wait_behind:
             self.was_wait_behind = True
         loc = state["provider_location"]

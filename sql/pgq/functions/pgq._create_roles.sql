@@ -25,8 +25,12 @@ declare
     stmts   text[] := '{}';
     stmt    text;
 begin
-    missing := array(select r from unnest(array['pgq_reader', 'pgq_writer', 'pgq_admin']) r
-                      where not exists (select 1 from pg_catalog.pg_roles x where x.rolname = r));
+    missing := array(select r.name
+                       from unnest(array['pgq_reader', 'pgq_writer', 'pgq_admin'])
+                            with ordinality as r(name, pos)
+                      where not exists (select 1 from pg_catalog.pg_roles x
+                                         where x.rolname = r.name)
+                      order by r.pos);
     if pg_catalog.cardinality(missing) = 0 then
         return 0;
     end if;
