@@ -364,10 +364,17 @@ class Supervisor:
         section: str,
         values: dict[str, Any],
         notes: list[str],
+        job_name: str | None = None,
         **meta: Any,
     ) -> DaemonInfo:
-        """Write the daemon's ini file (its own files added) and spawn it; meta is kept."""
+        """Write the daemon's ini file (its own files added) and spawn it; meta is kept.
+
+        job_name, when given, is the job's name instead of the daemon's (a node's worker
+        reads its provider under the node's worker name, whatever the daemon is called).
+        """
         values.update(self._own_files(name))
+        if job_name is not None:
+            values["job_name"] = job_name
         ini = self._write_ini(name, section, values)
         record = {"name": name, "kind": kind, "args": [str(ini)], "config": str(ini), **meta}
         record.update(cwd=os.getcwd(), notes=notes)
@@ -450,24 +457,7 @@ class Supervisor:
         worker is the node's worker name: the worker's job_name, whatever the
         daemon is called; options are more ini keys (loop_delay ...).
         """
-        notes = self._prepare(name)
-        values: dict[str, Any] = {"db": db, "queue_name": queue}
-        values.update(options or {})
-        values.update(self._own_files(name))
-        values["job_name"] = worker  # the consumer name it reads its provider with
-        ini = self._write_ini(name, WORKER_SECTION, values)
-        record = {
-            "name": name,
-            "kind": "worker",
-            "args": [str(ini)],
-            "config": str(ini),
-            "db": db,
-            "queue": queue,
-            "consumer": worker,
-            "cwd": os.getcwd(),
-            "notes": notes,
-        }
-        return self._spawn(name, record)
+        return self._start_node_worker(name, "worker", WORKER_SECTION, queue, worker, options, db)
 
     def start_londiste(
         self,
@@ -483,24 +473,25 @@ class Supervisor:
         As start_worker: worker is the node's worker name (its job_name); options
         are more ini keys (loop_delay, parallel_copies ...).
         """
+        return self._start_node_worker(
+            name, "londiste", LONDISTE_SECTION, queue, worker, options, db
+        )
+
+    def _start_node_worker(
+        self,
+        name: str,
+        kind: str,
+        section: str,
+        queue: str,
+        worker: str,
+        options: Mapping[str, Any] | None,
+        db: str,
+    ) -> DaemonInfo:
         notes = self._prepare(name)
-        values: dict[str, Any] = {"db": db, "queue_name": queue}
-        values.update(options or {})
-        values.update(self._own_files(name))
-        values["job_name"] = worker
-        ini = self._write_ini(name, LONDISTE_SECTION, values)
-        record = {
-            "name": name,
-            "kind": "londiste",
-            "args": [str(ini)],
-            "config": str(ini),
-            "db": db,
-            "queue": queue,
-            "consumer": worker,
-            "cwd": os.getcwd(),
-            "notes": notes,
-        }
-        return self._spawn(name, record)
+        values: dict[str, Any] = {"db": db, "queue_name": queue, **(options or {})}
+        return self._start_with_ini(
+            name, kind, section, values, notes, worker, db=db, queue=queue, consumer=worker
+        )
 
     def start_from_ini(
         self,

@@ -143,9 +143,10 @@ def _split_worker(argv: list[str]) -> list[str] | None:
     return None
 
 
-def _config(path: str) -> Config:
+def read_config(path: str, sections: Sequence[str] = SECTIONS) -> Config:
+    """The first of the sections the ini file has (the original tools' service names)."""
     last: ConfigError | None = None
-    for section in SECTIONS:
+    for section in sections:
         try:
             return Config(section, path)
         except ConfigError as err:
@@ -153,7 +154,7 @@ def _config(path: str) -> Config:
                 raise UsageError(str(err)) from None
             last = err
     raise UsageError(
-        str(last).replace(f"[{SECTIONS[-1]}]", " or ".join(f"[{s}]" for s in SECTIONS))
+        str(last).replace(f"[{sections[-1]}]", " or ".join(f"[{s}]" for s in sections))
     )
 
 
@@ -410,7 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if opts.command not in COMMANDS:
         parser.error(f"unknown command {opts.command!r}; commands: {', '.join(COMMANDS)}")
     try:
-        door = Door(opts, _config(opts.config))
+        door = Door(opts, read_config(opts.config))
     except UsageError as err:
         print(f"{PROG}: {err}", file=sys.stderr)
         return 2

@@ -55,8 +55,7 @@ COMMANDS["worker"] = "worker [switches]                     run this node's Lond
 _NEEDS_ARGS = {"add-table", "remove-table", "add-seq", "remove-seq", "resync", "execute"}
 
 
-class UsageError(Exception):
-    """The command line or the config file is wrong."""
+UsageError = cascade_door.UsageError  # one error for both doors
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -93,20 +92,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _config(path: str) -> Config:
-    last: ConfigError | None = None
-    for section in SECTIONS:
-        try:
-            return Config(section, path)
-        except ConfigError as err:
-            if "no [" not in str(err):
-                raise UsageError(str(err)) from None
-            last = err
-    raise UsageError(
-        str(last).replace(f"[{SECTIONS[-1]}]", " or ".join(f"[{s}]" for s in SECTIONS))
-    )
-
-
 def _handler_args(items: Sequence[str]) -> dict[str, str]:
     out = {}
     for item in items:
@@ -123,10 +108,7 @@ class Door(cascade_door.Door):
     admin: LondisteAdmin
 
     def __init__(self, opts: argparse.Namespace, cf: Config) -> None:
-        try:
-            super().__init__(opts, cf)
-        except cascade_door.UsageError as err:
-            raise UsageError(str(err)) from None
+        super().__init__(opts, cf)
         try:
             lock_timeout = cf.getfloat("lock_timeout", 10.0)
         except ConfigError as err:
@@ -153,10 +135,7 @@ class Door(cascade_door.Door):
                 self.admin.assume_dead(node)
             ret = getattr(self, "cmd_" + command.replace("-", "_"))(*args)
             return int(ret or 0)
-        try:
-            self.run(command, args)
-        except cascade_door.UsageError as err:
-            raise UsageError(str(err)) from None
+        self.run(command, args)
         return 0
 
     def _names(self, args: Sequence[str]) -> list[str]:
@@ -279,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if opts.command not in COMMANDS:
         parser.error(f"unknown command {opts.command!r}; commands: {', '.join(COMMANDS)}")
     try:
-        door = Door(opts, _config(opts.config))
+        door = Door(opts, cascade_door.read_config(opts.config, SECTIONS))
     except UsageError as err:
         print(f"{PROG}: {err}", file=sys.stderr)
         return 2
