@@ -7,6 +7,7 @@ Result, Settings and CommandError are defined in qadmin.result and qadmin.errors
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 import threading
 from collections.abc import Callable
@@ -154,10 +155,30 @@ def load_handlers() -> None:
         _load_state = "done"
 
 
+def _entry(cmd: ast.Command) -> Registered | None:
+    """The handler entry of a command, importing only its family's module.
+
+    Commands of qadmin.ast.<family> have their handlers in
+    qadmin.commands.<family>: a one-liner (`qadmin -c`) then loads one handler
+    module and what it needs, not the engine of every family.  Anything not
+    found that way loads every module.
+    """
+    entry = REGISTRY.get(type(cmd))
+    if entry is None and _load_state == "new":
+        family = type(cmd).__module__.rpartition(".")[2]
+        with _load_lock:
+            if importlib.util.find_spec(f"qadmin.commands.{family}") is not None:
+                importlib.import_module(f"qadmin.commands.{family}")
+        entry = REGISTRY.get(type(cmd))
+    if entry is None:
+        load_handlers()
+        entry = REGISTRY.get(type(cmd))
+    return entry
+
+
 def dispatch(ctx: Context, cmd: ast.Command) -> Result:
     """Run the handler registered for the command's type."""
-    load_handlers()
-    entry = REGISTRY.get(type(cmd))
+    entry = _entry(cmd)
     if entry is None:
         raise CommandError(f"no handler for {type(cmd).__name__}")
     return entry.handler(ctx, cmd)
@@ -165,8 +186,7 @@ def dispatch(ctx: Context, cmd: ast.Command) -> Result:
 
 def changes_catalog(cmd: ast.Command) -> bool:
     """Whether running the command may change names that completion offers."""
-    load_handlers()
-    entry = REGISTRY.get(type(cmd))
+    entry = _entry(cmd)
     if entry is None or isinstance(cmd, ast.Watch):
         return False
     if callable(entry.changes_catalog):

@@ -60,3 +60,30 @@ def test_which_statements_refresh_completion():
     assert changes_catalog(parse_one("create table t (a int)"))
     assert changes_catalog(parse_one("commit"))
     assert not changes_catalog(parse_one("begin"))
+
+
+def test_every_handler_lives_in_its_commands_family_module():
+    """dispatch imports qadmin.commands.<family> of the AST class first: keep them paired."""
+    load_handlers()
+    for cls, entry in REGISTRY.items():
+        family = cls.__module__.rpartition(".")[2]
+        assert entry.handler.__module__ == f"qadmin.commands.{family}", (cls, entry.handler)
+
+
+def test_a_one_liner_loads_only_its_familys_handlers():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from qadmin.parser import parse_one\n"
+        "from qadmin.commands import registry\n"
+        "registry._entry(parse_one('show queue *'))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('qadmin.commands.', 'engine.'))))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert "qadmin.commands.queue" in out
+    for other in ("qadmin.commands.londiste", "engine.londiste", "engine.cascade"):
+        assert other not in out, out
