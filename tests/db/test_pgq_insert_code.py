@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg2
 import pytest
+from psycopg2 import sql
 
 
 def test_state_bits_are_disjoint_and_above_the_table_number(db):
@@ -110,3 +111,57 @@ def test_few_queues_inline_more_go_through_buckets(db):
     count = 8
     assert shape() == "inline"
     assert db.scalar("select pgq.insert_event('q8', 't', 'd', null, null, null, null)") == 3
+
+
+def test_one_memo_setting_per_32_queues(db):
+    """Writing to many queues in one transaction makes few settings (each new one
+    re-sorts PostgreSQL 15's whole list), and each queue reads its row once."""
+    db.execute("select pgq.create_queue('m' || g) from generate_series(1, 70) g")
+    conn = db.connect(autocommit=False)
+    with conn.cursor() as cur:
+        cur.execute("select pgq.insert_event('m' || g, 't', 'd') from generate_series(1, 70) g")
+        ids = [r[0] for r in db.execute("select queue_id from pgq.queue")]
+        cur.execute(
+            "select count(current_setting('pgq.m' || g, true)),"
+            " count(current_setting('pgq.q' || i, true))"
+            " from generate_series(0, 9) g, unnest(%s::int[]) i",
+            (ids,),
+        )
+        groups, per_queue = cur.fetchone()
+        assert groups == len({i // 32 for i in ids}) * len(ids) and per_queue == 0
+        cur.execute("select pgq.insert_event('m' || g, 't', 'd') from generate_series(1, 70) g")
+    conn.commit()
+    assert db.scalar("select count(*) from pgq.event_template") == 140
+
+
+def test_memo_is_kept_when_the_bucket_code_changes_mid_transaction(db):
+    """Another session's create_queue regenerates a bucket: this transaction's
+    remembered state stays the queue's own (places are by queue id)."""
+    db.execute("select pgq.create_queue('keep_a')")
+    qid = db.scalar("select queue_id from pgq.queue where queue_name = 'keep_a'")
+    conn = db.connect(autocommit=False)
+    with conn.cursor() as cur:
+        cur.execute("select pgq.insert_event('keep_a', 't', '1')")
+        # queues in the same bucket, created (and the bucket's code regenerated) meanwhile
+        bucket = db.scalar("select pgq._insert_bucket('keep_a')")
+        made = 0
+        for i in range(2000):
+            name = f"keep_{i}"
+            if db.scalar("select pgq._insert_bucket(%s)", (name,)) == bucket and made < 3:
+                db.execute("select pgq.create_queue(%s)", (name,))
+                made += 1
+        # another session rotates keep_a: this transaction goes on filling its table
+        db.execute(
+            "update pgq.queue set queue_cur_table = (queue_cur_table + 1) %% queue_ntables"
+            " where queue_id = %s",
+            (qid,),
+        )
+        cur.execute("select pgq.insert_event('keep_a', 't', '2')")
+    conn.commit()
+    rows = db.execute(
+        sql.SQL("select tableoid::regclass::text, ev_data from {} order by ev_data").format(
+            sql.Identifier("pgq", f"event_{qid}")
+        )
+    )
+    assert [r[1] for r in rows] == ["1", "2"]
+    assert rows[0][0] == rows[1][0] == f"pgq.event_{qid}_0"

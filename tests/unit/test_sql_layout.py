@@ -16,6 +16,7 @@ HEADER_FIELDS = ("Function:", "Parameters:", "Returns:", "Tables directly manipu
 # the insert generator, once one file of six functions
 INSERT_GENERATOR = (
     "pgq._insert_state_bit",
+    "pgq._insert_memo",
     "pgq._insert_state",
     "pgq._insert_checks",
     "pgq._insert_code_tree",

@@ -32,7 +32,7 @@ declare
     mid     integer;
     q       pgq.queue;
     code    text := '';
-    memo    text;
+    memo    record;
     id_expr text;
     id_given text := '';
 begin
@@ -52,12 +52,14 @@ begin
             || 'end if;';
     end if;
     foreach q in array i_queues loop
-        memo := quote_literal('pgq.q' || q.queue_id::text);
+        memo := pgq._insert_memo(q.queue_id);
         id_expr := 'pg_catalog.nextval(' || quote_literal(pgq.quote_fqname(q.queue_event_seq))
             || '::pg_catalog.regclass)';
         code := code || E'\nif $1 operator(pg_catalog.=) ' || quote_literal(q.queue_name) || ' then'
-            || E'\n    m := pg_catalog.current_setting(' || memo || ', true);'
-            || E'\n    if m is null or m operator(pg_catalog.=) '''' then'
+            -- the state code this transaction read (pgq._insert_memo)
+            || E'\n    m := pg_catalog.substr(pg_catalog.current_setting('
+            || quote_literal(memo.setting) || ', true), ' || memo.pos || ', 8);'
+            || E'\n    if m is null or pg_catalog.ascii(m) operator(pg_catalog.<) 48 then'
             || E'\n        c := pgq._insert_state(' || q.queue_id || ');'
             || E'\n    else'
             || E'\n        c := m::pg_catalog.int4;'

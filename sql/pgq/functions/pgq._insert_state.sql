@@ -5,8 +5,8 @@ returns integer as $$
 --
 --      Internal: what the insert code needs to know about a queue, read
 --      once per transaction and remembered in a transaction-local
---      setting (pgq.q<id>): the current table number plus a flag per
---      insert setting (see pgq._insert_state_bit).
+--      setting (its place: pgq._insert_memo): the current table number
+--      plus a flag per insert setting (see pgq._insert_state_bit).
 --
 --      Reading it once per transaction is what a REPEATABLE READ producer
 --      of the original does: a transaction that inserted before a
@@ -25,7 +25,9 @@ returns integer as $$
 --      select - pgq.queue
 -- ----------------------------------------------------------------------
 declare
-    c   integer;
+    c       integer;
+    memo    record;
+    v       text;
 begin
     select q.queue_cur_table
            | case when q.queue_disable_insert
@@ -40,7 +42,13 @@ begin
     if not found then
         raise exception 'No such event queue: id %', i_queue_id;
     end if;
-    perform pg_catalog.set_config('pgq.q' || i_queue_id::text, c::text, true);
+    memo := pgq._insert_memo(i_queue_id);
+    v := coalesce(pg_catalog.current_setting(memo.setting, true), '');
+    if length(v) < memo.pos + 7 then
+        v := rpad(v, memo.pos + 7);
+    end if;
+    perform pg_catalog.set_config(memo.setting,
+        overlay(v placing lpad(c::text, 8, '0') from memo.pos for 8), true);
     return c;
 end;
 $$ language plpgsql set search_path = pg_catalog, pg_temp;

@@ -38,9 +38,13 @@ begin
               from unnest(array[o.queue_name, n.queue_name]) x
              where x is not null));
     end if;
-    perform pg_catalog.set_config('pgq.q' || x::text, '', true)
-       from unnest(array[o.queue_id, n.queue_id]) x
-      where x is not null;
+    -- forget the state code the insert code remembers (pgq._insert_memo)
+    perform pg_catalog.set_config(m.setting,
+               overlay(v placing '        ' from m.pos for 8), true)
+       from unnest(array[o.queue_id, n.queue_id]) x,
+            pgq._insert_memo(x) m,
+            coalesce(pg_catalog.current_setting(m.setting, true), '') v
+      where x is not null and length(v) >= m.pos + 7;
     return null;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;

@@ -26,6 +26,7 @@ grant execute on function
     pgq.version(),
     pgq._insert_state_bit(text),
     pgq._insert_bucket(text),
+    pgq._insert_memo(integer),
     pgq.get_queue_info(),
     pgq.get_queue_info(text),
     pgq.get_consumer_info(),

@@ -26,6 +26,7 @@ select pgq.upgrade_schema();
 
 -- queue management
 \ir ../functions/pgq._insert_state_bit.sql
+\ir ../functions/pgq._insert_memo.sql
 \ir ../functions/pgq._insert_state.sql
 \ir ../functions/pgq._insert_checks.sql
 \ir ../functions/pgq._insert_generic.sql
