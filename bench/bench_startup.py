@@ -11,7 +11,10 @@ Python's bytecode is kept as an installed package keeps it: the runs write their
 dropped from their environment (a machine that sets it, as some containers do,
 would otherwise compile every module from source at every start: ~0.5 s).
 
-Usage: python bench/bench_startup.py [--repeat 10] [--queues 10] [--dsn DSN]
+Then the same for a script: `qadmin -f` and `psql -f` of one file of --statements
+`select pgq.insert_event(...)` lines (goal: <= 1.5x psql).
+
+Usage: python bench/bench_startup.py [--repeat 10] [--queues 10] [--statements 5000] [--dsn DSN]
 Without --dsn it starts its own cluster (engine.pgcluster) and removes it afterwards.
 """
 
@@ -37,6 +40,7 @@ from engine.pgcluster import create_cluster  # noqa: E402
 
 GOAL_MS = 200.0
 GOAL_RATIO = 10.0
+SCRIPT_GOAL_RATIO = 1.5
 
 
 def wall(cmd: list[str], env: dict[str, str]) -> float:
@@ -45,11 +49,40 @@ def wall(cmd: list[str], env: dict[str, str]) -> float:
     return (time.perf_counter() - t) * 1000
 
 
-def measure(dsn: str, repeat: int) -> None:
+def measure(dsn: str, repeat: int, statements: int) -> None:
     with tempfile.TemporaryDirectory(prefix="qadmin-pycache-") as pycache:
         env = dict(os.environ, PYTHONPATH=str(ROOT), PAGER="", PYTHONPYCACHEPREFIX=pycache)
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         _measure(dsn, repeat, env)
+        if statements:
+            script = Path(pycache) / "inserts.sql"
+            script.write_text(
+                "".join(
+                    f"select pgq.insert_event('queue_0', 'type', 'data {i}');\n"
+                    for i in range(statements)
+                )
+            )
+            _measure_script(dsn, max(3, repeat // 3), env, script, statements)
+
+
+def _measure_script(
+    dsn: str, repeat: int, env: dict[str, str], script: Path, statements: int
+) -> None:
+    qadmin = [sys.executable, "-m", "qadmin", "-X", "-d", dsn, "-f", str(script)]
+    psql_bin = shutil.which("psql")
+    ours: list[float] = []
+    theirs: list[float] = []
+    for _ in range(repeat):
+        ours.append(wall(qadmin, env))
+        if psql_bin:
+            theirs.append(wall([psql_bin, "-X", "-q", "-d", dsn, "-f", str(script)], env))
+    print(f"\n{'script of ' + str(statements) + ' insert_event lines':45} {'median ms':>10}")
+    print(f"{'qadmin -f':45} {statistics.median(ours):10.1f}")
+    if theirs:
+        print(f"{'psql -f':45} {statistics.median(theirs):10.1f}")
+        ratio = statistics.median(ours) / statistics.median(theirs)
+        verdict = "ok" if ratio <= SCRIPT_GOAL_RATIO else "OVER GOAL"
+        print(f"qadmin -f / psql -f {ratio:.2f}x (goal <= {SCRIPT_GOAL_RATIO}x): {verdict}")
 
 
 def _measure(dsn: str, repeat: int, env: dict[str, str]) -> None:
@@ -90,10 +123,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--queues", type=int, default=10)
+    ap.add_argument("--statements", type=int, default=5000, help="lines of the -f script")
     ap.add_argument("--dsn")
     args = ap.parse_args()
     if args.dsn:
-        measure(args.dsn, args.repeat)
+        measure(args.dsn, args.repeat, args.statements)
         return 0
     cluster = create_cluster()
     try:
@@ -104,7 +138,7 @@ def main() -> int:
             for i in range(args.queues):
                 cur.execute("select pgq.create_queue(%s)", (f"queue_{i}",))
         conn.close()
-        measure(cluster.dsn("postgres"), args.repeat)
+        measure(cluster.dsn("postgres"), args.repeat, args.statements)
     finally:
         cluster.destroy()
     return 0
