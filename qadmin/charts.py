@@ -56,9 +56,13 @@ def chart_unit(max_seconds: float) -> tuple[str, float]:
 
 
 def _clock(when: float, span: float) -> str:
-    """A tick label: the local time, with the date when the span is over a day."""
-    fmt = "%m-%d %H:%M" if span > 86400 else "%H:%M:%S"
-    return time.strftime(fmt, time.localtime(when))
+    """A tick label: the local time, with the date over a day, with tenths under 10 s."""
+    if span > 86400:
+        return time.strftime("%m-%d %H:%M", time.localtime(when))
+    label = time.strftime("%H:%M:%S", time.localtime(when))
+    if span < 10:
+        label += f".{int(when * 10) % 10}"
+    return label
 
 
 def line_chart(
@@ -86,7 +90,9 @@ def line_chart(
         title = f"{title} ({unit})"
     start, end = xs[0], xs[-1]
     span = end - start
-    ticks = [start] if span <= 0 else [start + span * i / 4 for i in range(5)]
+    # five labels, fewer when the span is too short to tell them apart in tenths
+    parts = 4 if span >= 0.4 else 1
+    ticks = [start] if span <= 0 else [start + span * i / parts for i in range(parts + 1)]
     with _plot_lock:
         plt.clear_figure()
         plt.theme("clear")
