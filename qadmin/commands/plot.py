@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import psycopg2.extensions
+
 from engine.admin import consumer as admin
 from engine.admin.queue import require_queue
 from qadmin import ast
 from qadmin.commands.registry import CommandError, Context, Result, command
 from qadmin.commands.trend import lag_value, source
+from qadmin.complete.match import quote_name
 from qadmin.history import SeriesKey, lag_key
 from qadmin.result import Chart
 
@@ -41,7 +44,7 @@ def plot_lag(ctx: Context, cmd: ast.PlotLag) -> Result:
     key = lag_key(source(ctx), queue, cmd.consumer)
     since = None if cmd.last is None else time.time() - cmd.last.total_seconds()
     _sample(ctx, queue, cmd.consumer, key)
-    watch = f"WATCH 2 SHOW CONSUMER {cmd.consumer} ON {queue};"
+    watch = f"WATCH 2 SHOW CONSUMER {quote_name(cmd.consumer)} ON {quote_name(queue)};"
     notes: list[str] = []
     if len(ctx.history.series(key, since)) < 2:
         span = (SAMPLES_WHEN_NONE - 1) * SAMPLE_EVERY
@@ -49,14 +52,13 @@ def plot_lag(ctx: Context, cmd: ast.PlotLag) -> Result:
             f'sampling the lag of consumer "{cmd.consumer}" for {span:g} s'
             " (this session has no history of it; ^C stops)"
         )
-        taken = 1
         try:
             for _ in range(SAMPLES_WHEN_NONE - 1):
                 time.sleep(SAMPLE_EVERY)
                 _sample(ctx, queue, cmd.consumer, key)
-                taken += 1
-        except KeyboardInterrupt:
-            pass
+        except (KeyboardInterrupt, psycopg2.extensions.QueryCanceledError):
+            pass  # ^C between samples, or during one (the console cancels the query)
+        taken = len(ctx.history.series(key, since))
         notes.append(
             f"NOTE:  PgQ keeps no lag history: these {taken} samples were taken just now;"
             f" {watch} (^C to stop) builds a longer one"
