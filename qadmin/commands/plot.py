@@ -14,6 +14,7 @@ from qadmin.commands.registry import CommandError, Context, Result, command
 from qadmin.commands.trend import lag_value, source
 from qadmin.complete.match import quote_name
 from qadmin.history import SeriesKey, lag_key
+from qadmin.parser import keywords
 from qadmin.result import Chart
 
 __all__ = ["FEW_SAMPLES", "SAMPLES_WHEN_NONE", "SAMPLE_EVERY"]
@@ -44,7 +45,8 @@ def plot_lag(ctx: Context, cmd: ast.PlotLag) -> Result:
     key = lag_key(source(ctx), queue, cmd.consumer)
     since = None if cmd.last is None else time.time() - cmd.last.total_seconds()
     _sample(ctx, queue, cmd.consumer, key)
-    watch = f"WATCH 2 SHOW CONSUMER {quote_name(cmd.consumer)} ON {quote_name(queue)};"
+    names = (quote_name(cmd.consumer, keywords()), quote_name(queue, keywords()))
+    watch = "WATCH 2 SHOW CONSUMER {} ON {};".format(*names)
     notes: list[str] = []
     if len(ctx.history.series(key, since)) < 2:
         span = (SAMPLES_WHEN_NONE - 1) * SAMPLE_EVERY

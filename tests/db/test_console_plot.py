@@ -103,6 +103,11 @@ def test_plot_lag_samples_when_the_session_has_no_history(db, monkeypatch):
     assert f"({plot.SAMPLES_WHEN_NONE} rows)" in text and "1.0 h" in text
     assert "┌" not in text  # not a terminal: the samples as a table
 
+    # the hint to WATCH names the consumer as it must be typed
+    db.execute("""select pgq.register_consumer('q1', 'Big C')""")
+    again = output(runner, out, 'plot lag "Big C" on q1;')
+    assert 'WATCH 2 SHOW CONSUMER "Big C" ON q1;' in again
+
     assert runner.run_text("plot lag nobody on q1;").errors == 1
     assert 'consumer "nobody" is not registered on queue "q1"' in out.getvalue()
     assert runner.run_text("plot lag c1;").errors == 1  # no queue and no default one
