@@ -198,3 +198,24 @@ def test_plot_lag_completes_consumers_and_queues():
     assert texts("plot lag ", after=" on orders") == ["billing", "shipping"]
     assert "orders" in texts("plot lag billing on ")
     assert "last" in texts("plot lag billing on orders ")
+
+
+def test_plotext_is_imported_only_to_draw_a_chart():
+    """It costs start-up time: a table, even with sparklines, does not load it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from qadmin.output import render\n"
+        "from qadmin.parser import parse_one\n"
+        "from qadmin.commands import registry\n"
+        "from qadmin.result import Result, Settings\n"
+        "registry._entry(parse_one('show consumer'))\n"
+        "registry._entry(parse_one('show queue stats'))\n"
+        "r = Result(columns=('t',), rows=(((1.0, 2.0),),), types={'t': 'sparkline'})\n"
+        "render(r, Settings(charts=True))\n"
+        "print('plotext' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
