@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import decimal
 import io
 import json
+import shutil
 from collections.abc import Sequence
 from typing import Any
 
-from qadmin.result import Result, Settings
+from qadmin.charts import line_chart, sparkline
+from qadmin.result import Chart, Result, Settings
 
 __all__ = ["MASK", "readable_duration", "readable_rate", "render", "seconds"]
 
@@ -56,6 +59,8 @@ def _text(value: Any, kind: str | None) -> str:
         return readable_duration(value)
     if kind == "rate":
         return readable_rate(value)
+    if kind == "sparkline":
+        return sparkline(value)
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, float):
@@ -210,14 +215,48 @@ def _json(result: Result, settings: Settings) -> list[str]:
     return [json.dumps(objs, default=str, ensure_ascii=False)]
 
 
+def _without_sparklines(result: Result) -> Result:
+    """The result less its sparkline columns (plain output has no bar glyphs)."""
+    keep = [i for i, c in enumerate(result.columns) if result.types.get(c) != "sparkline"]
+    if len(keep) == len(result.columns):
+        return result
+    return dataclasses.replace(
+        result,
+        columns=tuple(result.columns[i] for i in keep),
+        rows=tuple(tuple(row[i] for i in keep) for row in result.rows),
+    )
+
+
+def _chart(chart: Chart) -> list[str]:
+    """A chart as wide as the terminal (less a margin) and at most 20 lines high."""
+    size = shutil.get_terminal_size((80, 24))
+    width = min(max(size.columns - 2, 40), 160)
+    height = min(max(size.lines - 8, 8), 20)
+    text = line_chart(
+        chart.points, title=chart.title, width=width, height=height, duration=chart.duration
+    )
+    return text.split("\n")
+
+
 def render(result: Result, settings: Settings, *, format: str | None = None) -> str:
-    """The text to print for a result (tables, notes and status line)."""
+    """The text to print for a result (tables, notes and status line).
+
+    Sparkline columns and charts are drawn only with settings.charts and in the
+    aligned or expanded format; otherwise the columns are left out and a chart's
+    rows (its data) are shown as a table, CSV or JSON.
+    """
     fmt = format or settings.format
     lines: list[str] = []
     data_only = fmt in ("csv", "json")
+    drawn = settings.charts and not data_only
+    if not drawn:
+        result = _without_sparklines(result)
     if not data_only:
         lines.extend(result.notes)
-    if result.has_table:
+    if drawn and result.chart is not None:
+        lines.extend(_chart(result.chart))
+        lines.append("")
+    elif result.has_table:
         if fmt == "expanded":
             lines.extend(_expanded(result, settings))
         elif fmt == "csv":

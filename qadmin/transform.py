@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from typing import Any
 
 from lark import Token, Transformer, ast_utils, v_args
 
 from qadmin import ast
-from qadmin.literals import unquote_name, unquote_string
+from qadmin.literals import parse_interval, unquote_name, unquote_string
 
 __all__ = ["ToAst", "make_transformer"]
 
@@ -89,6 +90,12 @@ class ToAst(Transformer):
         return items
 
     added_table_list = new_sequence_list = added_sequence_list = new_table_list
+
+    def interval(self, amount: Token, unit: Token | None = None) -> dt.timedelta:
+        """`5 min` (NUMBER NAME) or '5 min' (STRING); a bad unit is an invalid value."""
+        if amount.type == "STRING":
+            return parse_interval(unquote_string(amount))
+        return parse_interval(f"{amount} {unit or ''}")
 
     def on_off(self, *toks: Token) -> bool | None:
         return toks[0].lower() == "on" if toks else None

@@ -87,6 +87,7 @@ from qadmin.ast.node import (
     WaitSync,
 )
 from qadmin.ast.objects import ShowSequence, ShowTable
+from qadmin.ast.plot import PlotLag
 from qadmin.ast.queue import (
     AlterQueue,
     CreateQueue,
@@ -155,6 +156,7 @@ __all__ = [
     "NextBatch",
     "Pattern",
     "PauseNode",
+    "PlotLag",
     "Refresh",
     "RegisterConsumer",
     "RegisterSubconsumer",

@@ -86,6 +86,9 @@ class ShowConsumer(Command):
     """Show consumers: show consumer [(<consumer> | *) [on (<queue> | *)]];
 
     Without a queue: the default queue, or all queues if there is none.
+    The console remembers each lag it shows; once it has seen a consumer twice
+    (WATCH 5 SHOW CONSUMER * ON *;) a lag_trend column draws the newest lags as a
+    sparkline, on a terminal only (PLOT LAG draws them as a chart).
     """
 
     consumer: str | All | None

@@ -85,7 +85,10 @@ class ShowQueueStats(Command):
     """Show event counts and rates from the ticks: show queue stats [<queue> | *];
 
     Counts come from the event sequence positions recorded in each tick, for
-    the last minute, 5 minutes, hour and all kept ticks.
+    the last minute, 5 minutes, hour and all kept ticks.  The console remembers
+    each rate it shows; once it has seen a queue twice (WATCH 5 SHOW QUEUE STATS;)
+    a rate_trend column draws the newest 1-minute rates as a sparkline, on a
+    terminal only.
     """
 
     queue: str | All | None

@@ -10,6 +10,7 @@ from engine.admin import consumer as admin
 from engine.admin.queue import require_queue
 from qadmin import ast
 from qadmin.commands.registry import CommandError, Context, Result, command
+from qadmin.commands.trend import LAG_TREND, lag_trend
 
 __all__: list[str] = []
 
@@ -20,6 +21,7 @@ CONSUMER_TYPES = {
     "current_batch": "number",
     "next_tick": "number",
     "pending_events": "number",
+    LAG_TREND: "sparkline",
 }
 BATCH_TYPES = {"lag": "duration"}
 
@@ -99,12 +101,13 @@ def show_consumer(ctx: Context, cmd: ast.ShowConsumer) -> Result:
         title = f'Consumers on queue "{queue}"'
     else:
         title = "Consumers"
+    table = lag_trend(ctx, table)  # sampled for the session's history; a sparkline once it has one
     return Result(
         title=title,
         columns=table.columns,
         rows=table.rows,
         types=CONSUMER_TYPES,
-        volatile=frozenset({"lag", "last_seen"}),
+        volatile=frozenset({"lag", "last_seen", LAG_TREND}),
     )
 
 

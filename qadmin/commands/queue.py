@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine.admin import queue as admin
 from qadmin import ast
 from qadmin.commands.registry import CommandError, Context, Result, command
+from qadmin.commands.trend import RATE_TREND, rate_trend
 
 __all__: list[str] = []
 
@@ -146,14 +147,16 @@ def show_queue_stats(ctx: Context, cmd: ast.ShowQueueStats) -> Result:
         else:
             table = admin.queue_stats(cur)
             title = "Queue statistics"
+    table = rate_trend(ctx, table)  # sampled for the session's history; a sparkline once it has one
     types = {c: "rate" for c in table.columns if c.startswith("rate")}
     types.update(period="duration", ticks="number", events="number")
+    types[RATE_TREND] = "sparkline"
     return Result(
         title=title,
         columns=table.columns,
         rows=table.rows,
         types=types,
-        volatile=frozenset({"period", "rate_1m", "rate_5m", "rate_1h", "rate_all"}),
+        volatile=frozenset({"period", "rate_1m", "rate_5m", "rate_1h", "rate_all", RATE_TREND}),
     )
 
 

@@ -19,6 +19,7 @@ import psycopg2.extensions
 from engine.db import ConnInfo
 from qadmin import ast
 from qadmin.errors import CommandError
+from qadmin.history import History
 from qadmin.result import OUTPUT_FORMATS, Result, Settings
 
 __all__ = [
@@ -51,6 +52,8 @@ class Context:
     variables: dict[str, str] = field(default_factory=dict)
     # prints a line at once while a long command runs (the runner sets it)
     progress: Callable[[str], None] | None = None
+    # the lags and rates this session saw (PgQ keeps no history): sparklines, PLOT LAG
+    history: History = field(default_factory=History)
 
     def cursor(self) -> psycopg2.extensions.cursor:
         if self.conn is None or self.conn.closed:

@@ -85,6 +85,8 @@ def run_interactive(ctx: Context, runner: Runner) -> int:
     ctx.ask = _ask
     ctx.on_connect = lambda c: refresher.refresh(c.conn_params)
     ctx.settings.pager = True
+    # sparklines and charts for a person at a terminal, not for `qadmin > file`
+    ctx.settings.charts = runner.out.isatty()
     runner.on_error = "continue"
     runner.source = None
     runner.catalog_changed = refresher.refresh
