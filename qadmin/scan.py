@@ -16,6 +16,8 @@ from dataclasses import dataclass
 __all__ = ["Piece", "closes", "ends_statement", "skip_quoted", "split_statements", "strip_comments"]
 
 _DOLLAR = re.compile(r"\$((?:(?!\d)\w+)?)\$")
+# what split_statements stops at inside a statement: its end, quotes, comments
+_SPECIAL = re.compile(r"[;'\"$]|--|/\*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +160,10 @@ def split_statements(text: str) -> list[Piece]:
                 continue
             advance(j)
             continue
+        # ordinary text: on to the next character that may end or quote something
         only_space = False
-        advance(i + 1)
+        m = _SPECIAL.search(text, i + 1)
+        advance(m.start() if m else n)
     rest = text[start:]
     if rest.strip() and (unterminated or not only_space):
         pieces.append(Piece(rest, start_line, start_col, False))
