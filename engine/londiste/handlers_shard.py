@@ -100,7 +100,7 @@ class ShardFilter:
             row = cur.fetchone()
         except psycopg2.Error as e:  # name the query that failed (the batch is rolled back)
             raise HandlerError(
-                f"table {self.table_name}: cannot read the shard info ({query}): " + str(e).strip()
+                f"table {self.table_name}: cannot read the shard info ({query}): " + str(e).strip().splitlines()[0]
             ) from None
         if row is None or len(row) < 2 or row[0] is None or row[1] is None:
             raise HandlerError(f"table {self.table_name}: no shard info from {query}")
