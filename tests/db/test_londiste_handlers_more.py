@@ -69,11 +69,17 @@ class Case:
 
     def round2(self, cur: Any) -> None: ...
 
+    def result(self, root: Node, branch: Node) -> tuple[Any, Any]:
+        """(what the branch has, what it should have) after the replay."""
+        return None, None
+
     def done(self, root: Node, branch: Node) -> bool:
-        return True
+        got, want = self.result(root, branch)
+        return bool(got == want)
 
     def after_replay(self, root: Node, branch: Node) -> None:
-        assert self.done(root, branch)
+        got, want = self.result(root, branch)
+        assert got == want, type(self).__name__
 
 
 # -- shard ---------------------------------------------------------------------------------
@@ -117,8 +123,8 @@ class Shard(Case):
         cur.execute("update t set v = v || '!' where id % 7 = 0")
         cur.execute("delete from t where id % 11 = 0")
 
-    def done(self, root: Node, branch: Node) -> bool:
-        return contents(branch) == root.db.execute(MINE)
+    def result(self, root: Node, branch: Node) -> tuple[Any, Any]:
+        return contents(branch), root.db.execute(MINE)
 
 
 def test_shard_args_and_info_errors(db):
@@ -311,10 +317,10 @@ class Multimaster(Case):
             " insert into mm values (9, 'new', '2025-01-01')"
         )
 
-    def done(self, root: Node, branch: Node) -> bool:
+    def result(self, root: Node, branch: Node) -> tuple[Any, Any]:
         # 1: the local row is newer; 2: older, replaced; 3: the delete's row is not newer
         # than the one here (the original's rule); 4: missing here, inserted
-        return [r[:2] for r in contents(branch, "mm")] == [
+        return [r[:2] for r in contents(branch, "mm")], [
             (1, "local"),
             (2, "root"),
             (3, "r"),
@@ -385,8 +391,8 @@ class Obfuscate(Case):
             " delete from ob where id = 2"
         )
 
-    def done(self, root: Node, branch: Node) -> bool:
-        return contents(branch, "ob") == self.expected(root)
+    def result(self, root: Node, branch: Node) -> tuple[Any, Any]:
+        return contents(branch, "ob"), self.expected(root)
 
 
 def test_obfuscate_rules_match_the_original():
