@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from engine.consumer import Event
 from engine.londiste.admin import LondisteAdmin, LondisteError
 from engine.londiste.handlers import HandlerError, build_handler, handler_names
 from engine.londiste.handlers_extra import trigger_args
@@ -280,6 +281,32 @@ def test_dispatch_args():
     ):
         with pytest.raises(HandlerError, match=msg):
             build_handler("public.x", bad, None)
+
+
+def test_dispatch_retention_and_old_events(db):
+    db.execute(
+        "create table public.rt (id int primary key, v text);"
+        " create table public.rt_2000_01_01 (like public.rt)"  # an obsolete partition
+    )
+    h = build_handler(
+        "public.rt",
+        "dispatch(part_mode=event_time&retention_period=3+days&ignore_old_events=1)",
+        None,
+    )
+    now = db.scalar("select now()")
+    old = now - datetime.timedelta(days=10)
+
+    def ev(i: int, t: datetime.datetime) -> Event:
+        return Event((i, t, 1, None, "I:id", f"id={i}&v=x", "public.rt", None, None, None))
+
+    with db.conn.cursor() as cur:
+        h.prepare_batch(1)
+        h.add_event(cur, ev(1, now))  # makes today's partition, drops the obsolete one
+        h.add_event(cur, ev(2, old))  # for an obsolete partition: ignored
+        h.flush(cur)
+    parts = db.execute("select tablename from pg_tables where tablename ~ '^rt_' order by 1")
+    assert parts == [(f"rt_{now:%Y_%m_%d}",)]
+    assert db.execute(f"select * from rt_{now:%Y_%m_%d}") == [(1, "x")]
 
 
 # -- multimaster ---------------------------------------------------------------------------
