@@ -55,6 +55,7 @@ from psycopg2 import sql
 
 from engine.consumer import Event
 from engine.londiste.handlers import BaseHandler, HandlerError, RowHandler, parse_row
+from engine.londiste.handlers_copy import pipe_copy
 from engine.londiste.handlers_shard import SHARD_ARGS, ShardFilter, check_args, quote_fqident
 
 __all__ = ["DISPATCH_HANDLERS", "Dispatcher"]
@@ -208,8 +209,6 @@ class Dispatcher(BaseHandler):
         src_cols, dst_cols = self.copy_columns(columns)
         if src_cols == columns and dst_cols == columns:
             return None
-        from engine.londiste.handlers_copy import pipe_copy
-
         return pipe_copy(src_conn, dst_cur, src_table, src_cols, self.dest_table, dst_cols, cond)
 
     # -- batches -------------------------------------------------------------------------

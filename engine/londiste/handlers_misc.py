@@ -30,6 +30,8 @@ import uuid
 from hashlib import blake2s
 from typing import Any
 
+from psycopg2 import sql
+
 from engine.config import ConfigError
 from engine.consumer import Event
 from engine.londiste.handlers import ApplyFuncHandler, HandlerError, RowHandler, parse_row
@@ -75,8 +77,6 @@ class MultimasterHandler(ApplyFuncHandler):
         )
         # text literals, as the original's quote_literal()s: the function takes text
         args = [None if v is None else str(v) for v in values]
-        from psycopg2 import sql
-
         stmt = sql.SQL("select {}({})").format(
             sql.Identifier(*fn.split(".", 1)), sql.SQL(", ").join([sql.Placeholder()] * 12)
         )

@@ -99,8 +99,9 @@ class ShardFilter:
             cur.execute(query)
             row = cur.fetchone()
         except psycopg2.Error as e:  # name the query that failed (the batch is rolled back)
+            first = (str(e).strip().splitlines() or [""])[0]
             raise HandlerError(
-                f"table {self.table_name}: cannot read the shard info ({query}): " + str(e).strip().splitlines()[0]
+                f"table {self.table_name}: cannot read the shard info ({query}): {first}"
             ) from None
         if row is None or len(row) < 2 or row[0] is None or row[1] is None:
             raise HandlerError(f"table {self.table_name}: no shard info from {query}")
