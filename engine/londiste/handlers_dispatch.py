@@ -140,7 +140,9 @@ class Dispatcher(BaseHandler):
         self.ignore_old_events = self._choice("ignore_old_events", ("0", "1")) == "1"
         self.ignore_truncate = self._choice("ignore_truncate", ("0", "1")) == "1"
         self.row_mode = self._choice("row_mode", ROW_MODES)
-        self._choice("load_mode", LOAD_MODES)
+        # direct: each event a statement in the original, so a repeated insert of a key
+        # (keep_all, partitions without a key) is another row; bulk: the last one wins
+        self.direct_load = self._choice("load_mode", LOAD_MODES) == "direct"
         self._choice("analyze", ("0", "1"))
         self.method = self._choice("method", METHODS)
         types = args.get("event_types", "*") or "*"
@@ -168,6 +170,7 @@ class Dispatcher(BaseHandler):
         # destination -> its default handler (kept across batches: they know their shape)
         self._loaders: dict[str, RowHandler] = {}
         self._used: dict[str, RowHandler] = {}
+        self._inserted: dict[str, set[tuple[str | None, ...]]] = {}
         self._checked: set[str] = set()
         self._ignored: set[str] = set()
 
@@ -185,6 +188,10 @@ class Dispatcher(BaseHandler):
         """Table added: with a hash key the root's trigger puts the hash into ev_extra3."""
         if self.shard.active:
             trigger_arg_list.append(self.shard.trigger_arg())
+
+    def get_copy_event(self, cur: Any, ev: Event) -> Event | None:
+        """With a hash key, a branch's own queue gets only this shard's events."""
+        return ev if self.shard.is_local(cur, ev) else None
 
     def prepare_copy(self, cur: Any) -> None:
         if self.shard.active:
@@ -216,6 +223,7 @@ class Dispatcher(BaseHandler):
         for h in self._loaders.values():
             h.reset()
         self._used = {}
+        self._inserted = {}
         # a batch replayed again (after a rollback) must check its partitions again
         self._checked = set()
 
@@ -226,11 +234,22 @@ class Dispatcher(BaseHandler):
 
     def add_event(self, cur: Any, ev: Event) -> None:
         for h, e in self._route(cur, ev):
+            if self.direct_load and (e.type or "").startswith("I:"):
+                keys = self._inserted.setdefault(h.dest_table, set())
+                pk = (e.type or "")[2:].split(",")
+                row = parse_row(e.data)
+                key = tuple(row.get(k) for k in pk)
+                if key in keys:
+                    # the buffered changes first: the default handler keeps one row a key
+                    h.flush(cur)
+                    keys.clear()
+                keys.add(key)
             self._used[h.dest_table] = h
             h.add_event(cur, e)
 
     def flush(self, cur: Any) -> None:
         used, self._used = self._used, {}
+        self._inserted = {}
         for h in used.values():
             h.flush(cur)
 

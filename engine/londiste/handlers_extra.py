@@ -10,6 +10,9 @@ the BaseHandler methods, a handler here may have the original's hooks:
     ``trigger_args()`` below applies it for the admin.
 ``prepare_copy(cur)`` / ``real_copy(src_conn, dst_cur, src_table, columns, cond)``
     asked by the copy before its COPY (engine.londiste.handlers_copy).
+``get_copy_event(cur, ev)``
+    on a branch, the event its own queue gets instead (None: left out); shard keeps
+    this shard's events, obfuscate the rewritten rows.
 
 Ini keys of the worker read by ``configure(cf)``: ``shard_hash_func``,
 ``shard_info_sql`` (shard, part, dispatch with a hash key), ``obfuscator_map``,

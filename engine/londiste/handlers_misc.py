@@ -252,6 +252,10 @@ class Obfuscator(RowHandler):
             )
         )
 
+    def get_copy_event(self, cur: Any, ev: Event) -> Event:
+        """A branch's own queue gets the rewritten rows, never the originals."""
+        return self._rewrite(ev)
+
     def add_event(self, cur: Any, ev: Event) -> None:
         super().add_event(cur, self._rewrite(ev))
 

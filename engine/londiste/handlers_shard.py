@@ -175,6 +175,10 @@ class ShardHandler(RowHandler):
             return ""
         return super().apply_one(cur, ev)
 
+    def get_copy_event(self, cur: Any, ev: Event) -> Event | None:
+        """A branch's own queue gets only this shard's events."""
+        return ev if self.shard.is_local(cur, ev) else None
+
     def prepare_copy(self, cur: Any) -> None:
         """Before the copy (cursor on this node): read the shard for copy_condition()."""
         self.shard.forget()
