@@ -258,7 +258,8 @@ class Dispatcher(BaseHandler):
         return "; ".join(s for s in done if s)
 
     def truncate(self, cur: Any) -> None:
-        self.reset()
+        # the changes before it first: partitions that do not inherit keep them
+        self.flush(cur)
         if self.ignore_truncate or self.table_mode == "ignore":
             return
         # as the original: the parent and the partitions inheriting from it
