@@ -26,8 +26,10 @@ Args (the original's, same defaults):
   row_mode    plain | keep_latest (an update is delete + insert) | keep_all (an update
               is an insert, deletes are ignored)
   event_types I,U,D subset to apply (default all)
-  load_mode   direct | bulk; method 0..3; analyze  -- accepted: both load modes apply
-              set-based here; method=3 (insert) refuses updates and deletes as there
+  load_mode   direct | bulk; method 0..3; analyze  -- both load modes apply set-based
+              here, but direct (one statement per event in the original) makes a
+              repeated insert of a key in a batch another row, bulk keeps the last;
+              method=3 (insert) refuses updates and deletes as the original
   fields      ``a,b:new_b`` source columns kept (and renamed); skip_fields  columns dropped
   table       the destination table instead of the table's dest_table
   retention_period ('3 months'), ignore_old_events 0|1, ignore_truncate 0|1, encoding
