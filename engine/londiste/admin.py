@@ -31,8 +31,6 @@ from engine.admin import Table
 from engine.admin.server import installed_modules
 from engine.cascade.admin import CascadeAdmin, CascadeError
 from engine.db import sql
-from engine.londiste.handlers import HandlerError
-from engine.londiste.handlers_extra import trigger_args as handler_trigger_args
 
 __all__ = [
     "ADD_TABLE_OPTIONS",
@@ -357,6 +355,9 @@ class LondisteAdmin(CascadeAdmin):
     @staticmethod
     def _handler_tgargs(table: str, attrs: str | None, tgargs: list[str]) -> list[str]:
         """The trigger args with the handler's own (shard's hash, multimaster's no_merge)."""
+        from engine.londiste.handlers import HandlerError
+        from engine.londiste.handlers_extra import trigger_args as handler_trigger_args
+
         try:
             return handler_trigger_args(table, parse_attrs(attrs).get("handler"), tgargs)
         except HandlerError as e:
