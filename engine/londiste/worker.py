@@ -75,7 +75,6 @@ from engine.cascade.worker import CascadeBatch, CascadedWorker
 from engine.consumer import Event
 from engine.db import describe_error
 from engine.londiste.handlers import BaseHandler, HandlerError, build_handler, parse_row
-from engine.londiste.handlers_extra import configure as configure_handlers
 
 __all__ = [
     "Replicator",
@@ -198,6 +197,8 @@ class Replicator(CascadedWorker):
         self.lock_timeout = cf.getinterval("lock_timeout", 10.0)
         # replay holds a whole batch anyway: read it in one go unless told otherwise
         self.lazy_fetch = cf.getint("pgq_lazy_fetch", 0)
+        from engine.londiste.handlers_extra import configure as configure_handlers
+
         configure_handlers(cf)  # the handlers' own ini keys (shard_info_sql, obfuscator_map...)
 
     # -- table list ----------------------------------------------------------------------
