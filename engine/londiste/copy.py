@@ -321,9 +321,9 @@ class CopyTable(Replicator):
             prepare = getattr(h, "prepare_copy", None)  # engine.londiste.handlers_copy
             if prepare is not None:
                 prepare(cur)
-            cond = t.table_attrs.get("copy_condition") or (
-                h.copy_condition() if h is not None else None
-            )
+            # the table's copy_condition and the handler's (shard's hash), both
+            conds = [t.table_attrs.get("copy_condition"), h.copy_condition() if h else None]
+            cond = " and ".join(f"({c})" for c in conds if c) or None
             real_copy = getattr(h, "real_copy", None)
             rows = None if real_copy is None else real_copy(src, cur, t.name, cols, cond)
             if rows is not None:
