@@ -37,6 +37,7 @@ from engine.consumer import Event
 from engine.londiste.handlers import ApplyFuncHandler, HandlerError, RowHandler, parse_row
 from engine.londiste.handlers_copy import pipe_copy
 from engine.londiste.handlers_dispatch import _encode_row
+from engine.londiste.handlers_shard import check_args
 
 __all__ = ["MultimasterHandler", "Obfuscator", "configure", "obfuscate_value"]
 
@@ -212,6 +213,10 @@ class Obfuscator(RowHandler):
     """obfuscate: the default handler with each row rewritten by obfuscator_map's rules."""
 
     handler_name = "obfuscate"
+
+    def __init__(self, table_name: str, args: dict[str, str], dest_table: str) -> None:
+        check_args(self.handler_name, table_name, args, ("encoding", "ignore_truncate"))
+        super().__init__(table_name, args, dest_table)
 
     def rules(self) -> dict[str, Any]:
         rules = _CONF["map"]

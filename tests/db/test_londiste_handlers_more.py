@@ -482,6 +482,8 @@ def test_obfuscate_rules_match_the_original():
     assert obfuscate_value("x", "bool") == "t" and obfuscate_value(None, "hash") is None
     with pytest.raises(HandlerError, match="invalid rule"):
         obfuscate_value("x", "scramble")
+    with pytest.raises(HandlerError, match="invalid argument"):
+        build_handler("public.x", "obfuscate(map=x)", None)
 
 
 # -- all of them on one pair ---------------------------------------------------------------
