@@ -337,7 +337,13 @@ class LondisteAdmin(CascadeAdmin):
                 row = self._call(
                     here,
                     "londiste.local_add_table",
-                    [self.queue, table, tgargs, attrs, fqname(dest) if dest else None],
+                    [
+                        self.queue,
+                        table,
+                        self._handler_tgargs(table, attrs, tgargs),
+                        attrs,
+                        fqname(dest) if dest else None,
+                    ],
                     conn=conn,
                 )[0]
             self._say(f"{here}: {row.ret_note}")
@@ -345,6 +351,17 @@ class LondisteAdmin(CascadeAdmin):
         if options.get("wait_sync"):
             self.wait_sync(tables=added)
         return added
+
+    @staticmethod
+    def _handler_tgargs(table: str, attrs: str | None, tgargs: list[str]) -> list[str]:
+        """The trigger args with the handler's own (shard's hash, multimaster's no_merge)."""
+        from engine.londiste.handlers import HandlerError
+        from engine.londiste.handlers_extra import trigger_args as handler_trigger_args
+
+        try:
+            return handler_trigger_args(table, parse_attrs(attrs).get("handler"), tgargs)
+        except HandlerError as e:
+            raise LondisteError(str(e)) from None
 
     @staticmethod
     def _trigger_args(options: Mapping[str, Any]) -> list[str]:
@@ -497,7 +514,12 @@ class LondisteAdmin(CascadeAdmin):
         self._call(
             here,
             "londiste.local_change_handler",
-            [self.queue, table, [], urllib.parse.urlencode(attrs)],
+            [
+                self.queue,
+                table,
+                self._handler_tgargs(table, urllib.parse.urlencode(attrs), []),
+                urllib.parse.urlencode(attrs),
+            ],
         )
         self._say(f"{here}: {table} uses handler {attrs['handler']}")
 

@@ -317,9 +317,21 @@ class CopyTable(Replicator):
             indexes = self.drop_indexes(cur, t.dest_table)
             if t.table_attrs.get("skip_truncate", "") in ("", "0"):
                 cur.execute(sql.SQL("truncate only {}").format(dest))
-            cond = t.table_attrs.get("copy_condition") or (
-                t.handler.copy_condition() if t.handler is not None else None
-            )
+            h = t.handler
+            prepare = getattr(h, "prepare_copy", None)  # engine.londiste.handlers_copy
+            if prepare is not None:
+                prepare(cur)
+            # the table's copy_condition and the handler's (shard's hash), both
+            conds = [t.table_attrs.get("copy_condition"), h.copy_condition() if h else None]
+            cond = " and ".join(f"({c})" for c in conds if c) or None
+            real_copy = getattr(h, "real_copy", None)
+            rows = None if real_copy is None else real_copy(src, cur, t.name, cols, cond)
+            if rows is not None:
+                kill_point("copy_rows_done")
+                for ddl in indexes:
+                    cur.execute(ddl)
+                cur.execute(sql.SQL("analyze {}").format(dest))
+                return int(rows)
             collist = sql.SQL(", ").join(map(sql.Identifier, cols))
             select = sql.SQL("select {} from only {}").format(
                 collist, sql.Identifier(*_split(t.name))

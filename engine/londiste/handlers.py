@@ -31,6 +31,8 @@ e.g. ``londiste(ignore_truncate=1)``.  Handlers here:
     ev_extra1, ev_extra2, ev_extra3, ev_extra4) for each row event.
 ``qsplitter(queue=Q)``
     the seed's redirect: each row event is inserted into queue Q on this node.
+``dispatch`` (and its named variants), ``shard`` / ``part``, ``multimaster``, ``obfuscate``
+    in their own modules, listed in engine.londiste.handlers_extra.
 
 Deliberate limits: a key whose value changes in an UPDATE is applied as an
 update of the new key (as the original's logutriga SQL); unique constraints on
@@ -494,15 +496,22 @@ _HANDLERS: dict[str, Callable[[str, dict[str, str], str], BaseHandler]] = {
 }
 
 
+def _known() -> dict[str, Callable[[str, dict[str, str], str], BaseHandler]]:
+    # dispatch, shard, multimaster, obfuscate: modules that subclass the ones above
+    from engine.londiste.handlers_extra import extra_handlers
+
+    return {**_HANDLERS, **extra_handlers()}
+
+
 def handler_names() -> list[str]:
     """The handler names this worker knows."""
-    return sorted(_HANDLERS)
+    return sorted(_known())
 
 
 def build_handler(table_name: str, handler: str | None, dest_table: str | None) -> BaseHandler:
     """The handler object for a table from its ``handler`` attribute."""
     name, args = parse_handler(handler)
-    factory = _HANDLERS.get(name)
+    factory = _known().get(name)
     if factory is None:
         raise HandlerError(
             f"unknown handler {name!r} for table {table_name} (known: {', '.join(handler_names())})"

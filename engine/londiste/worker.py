@@ -197,6 +197,9 @@ class Replicator(CascadedWorker):
         self.lock_timeout = cf.getinterval("lock_timeout", 10.0)
         # replay holds a whole batch anyway: read it in one go unless told otherwise
         self.lazy_fetch = cf.getint("pgq_lazy_fetch", 0)
+        from engine.londiste.handlers_extra import configure as configure_handlers
+
+        configure_handlers(cf)  # the handlers' own ini keys (shard_info_sql, obfuscator_map...)
 
     # -- table list ----------------------------------------------------------------------
     def load_tables(self, cur: Any) -> dict[str, TableState]:
@@ -497,6 +500,20 @@ class Replicator(CascadedWorker):
                     log.debug("ignoring event %s of type %s", ev.id, t)
             for h in used.values():
                 h.flush(cur)
+
+    def copy_event(self, dst_curs: Any, ev: Event, filtered_copy: bool) -> None:
+        """A row event goes into this node's queue as its table's handler says, if it has
+        get_copy_event(cur, ev) (the original's: shard keeps this shard's events,
+        obfuscate the rewritten rows; None leaves the event out)."""
+        if (ev.type or "")[:2] in ("I:", "U:", "D:"):
+            ts = self.tables.get(ev.extra1 or "")
+            hook = getattr(ts.handler, "get_copy_event", None) if ts is not None else None
+            if hook is not None:
+                out = hook(dst_curs, ev)
+                if out is None:
+                    return
+                ev = out
+        super().copy_event(dst_curs, ev, filtered_copy)
 
     def apply_one(self, cur: Any, h: BaseHandler, ev: Event) -> None:
         """One event by itself; its failure names the event, table, statement and message."""
