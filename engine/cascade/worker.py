@@ -99,7 +99,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, ClassVar
@@ -875,16 +875,27 @@ queue_name = myqueue
 
     @staticmethod
     def _pipe_copy(
-        src: psycopg2.extensions.connection, copy_out: str, dcur: Any, copy_in: sql.Composable
+        src: psycopg2.extensions.connection,
+        copy_out: str,
+        dcur: Any,
+        copy_in: sql.Composable,
+        rewrite: Callable[[IO[bytes]], Any] | None = None,
     ) -> _CopyCounter:
-        """COPY OUT on the provider (a thread) piped into COPY IN on the target, both at once."""
+        """COPY OUT on the provider (a thread) piped into COPY IN on the target, both at once.
+
+        rewrite: wraps the pipe's writing end in a file that changes the COPY text on
+        its way (one row out per row in); its finish(), if any, runs at the end.
+        """
         r, w = os.pipe()
         errors: list[BaseException] = []
 
         def pump() -> None:
             try:
                 with os.fdopen(w, "wb", buffering=_PIPE_BUFFER) as wfile, src.cursor() as scur:
-                    scur.copy_expert(copy_out, wfile)
+                    out = wfile if rewrite is None else rewrite(wfile)
+                    scur.copy_expert(copy_out, out)
+                    if hasattr(out, "finish"):
+                        out.finish()
             except BaseException as e:  # reported by the main thread
                 errors.append(e)
 

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from psycopg2 import sql
@@ -253,12 +253,17 @@ class ApplyFuncHandler(BaseHandler):
     def add_event(self, cur: Any, ev: Event) -> None:
         self.apply_one(cur, ev)
 
+    #: the function when func_name is not given
+    default_func = "undefined"
+    #: pass every value as text (for a function declared with text arguments)
+    text_args = False
+
     def apply_one(self, cur: Any, ev: Event) -> str:
-        fn = self.args.get("func_name") or "undefined"
-        stmt = sql.SQL("select {}(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)").format(
-            sql.Identifier(*fn.split(".", 1))
+        fn = self.args.get("func_name") or self.default_func
+        stmt = sql.SQL("select {}({})").format(
+            sql.Identifier(*fn.split(".", 1)), sql.SQL(", ").join([sql.Placeholder()] * 12)
         )
-        args = (
+        args: Sequence[Any] = (
             self.args.get("func_conf", ""),
             self.cur_tick,
             ev.id,
@@ -272,6 +277,8 @@ class ApplyFuncHandler(BaseHandler):
             ev.extra3,
             ev.extra4,
         )
+        if self.text_args:
+            args = [None if v is None else str(v) for v in args]
         text = cur.mogrify(stmt, args).decode()
         cur.execute(stmt, args)
         return text

@@ -11,8 +11,6 @@ row rewritten on the way (COPY text format, decoded and encoded here).
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,8 +19,6 @@ from psycopg2 import sql
 from engine.cascade.worker import CascadedWorker
 
 __all__ = ["copy_escape", "copy_unescape", "pipe_copy"]
-
-_BUFFER = 1 << 16
 
 _UNESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
 
@@ -82,13 +78,11 @@ class _RowWriter:
         self.out = out
         self.transform = transform
         self.rest = b""
-        self.rows = 0
 
     def write(self, data: bytes | str) -> int:
         if isinstance(data, str):
             data = data.encode()
-        chunk = self.rest + data
-        lines = chunk.split(b"\n")
+        lines = (self.rest + data).split(b"\n")
         self.rest = lines.pop()
         if lines:
             done = []
@@ -96,8 +90,12 @@ class _RowWriter:
                 vals = [copy_unescape(f) for f in line.decode().split("\t")]
                 done.append("\t".join(copy_escape(v) for v in self.transform(vals)))
             self.out.write(("\n".join(done) + "\n").encode())
-            self.rows += len(lines)
         return len(data)
+
+    def finish(self) -> None:
+        """The last row, when the COPY text did not end with a newline."""
+        if self.rest:
+            self.write(b"\n")
 
 
 def _select(table: str, cols: Sequence[str], cond: str | None) -> sql.Composable:
@@ -132,37 +130,5 @@ def pipe_copy(
     copy_in = sql.SQL("copy {} ({}) from stdin").format(
         sql.Identifier(*_split(dst_table)), sql.SQL(", ").join(map(sql.Identifier, dst_cols))
     )
-    if transform is None:
-        return int(CascadedWorker._pipe_copy(src_conn, copy_out_text, dst_cur, copy_in).rows)
-    r, w = os.pipe()
-    errors: list[BaseException] = []
-    writer: list[_RowWriter] = []
-
-    def pump() -> None:
-        try:
-            with os.fdopen(w, "wb", buffering=_BUFFER) as wfile, src_conn.cursor() as scur:
-                rw = _RowWriter(wfile, transform)
-                writer.append(rw)
-                scur.copy_expert(copy_out_text, rw)
-                if rw.rest:  # no final newline
-                    rw.write(b"\n")
-        except BaseException as e:  # reported by the caller's thread
-            errors.append(e)
-
-    thread = threading.Thread(target=pump, name="copy-out-rewrite", daemon=True)
-    with os.fdopen(r, "rb", buffering=0) as rfile:
-        thread.start()
-        try:
-            dst_cur.copy_expert(copy_in, rfile, size=_BUFFER)
-        except Exception:
-            rfile.close()
-            thread.join()
-            if errors and not isinstance(errors[0], OSError):
-                raise errors[0] from None
-            raise
-        finally:
-            rfile.close()
-            thread.join()
-    if errors:
-        raise errors[0]
-    return writer[0].rows if writer else 0
+    rewrite = None if transform is None else (lambda out: _RowWriter(out, transform))
+    return CascadedWorker._pipe_copy(src_conn, copy_out_text, dst_cur, copy_in, rewrite).rows

@@ -30,8 +30,6 @@ import uuid
 from hashlib import blake2s
 from typing import Any
 
-from psycopg2 import sql
-
 from engine.config import ConfigError
 from engine.consumer import Event
 from engine.londiste.handlers import ApplyFuncHandler, HandlerError, RowHandler, parse_row
@@ -46,6 +44,9 @@ class MultimasterHandler(ApplyFuncHandler):
     """multimaster(timefield=COL, ...): merge_on_time(conf, ...) applies each row event."""
 
     handler_name = "multimaster"
+    default_func = "merge_on_time"
+    # text literals, as the original's quote_literal()s: merge_on_time takes text
+    text_args = True
 
     def __init__(self, table_name: str, args: dict[str, str], dest_table: str) -> None:
         conf = {k: v for k, v in args.items() if k not in ("func_name", "func_conf")}
@@ -59,31 +60,6 @@ class MultimasterHandler(ApplyFuncHandler):
     def add(self, trigger_arg_list: list[str]) -> None:
         """Table added: its trigger gets no_merge."""
         trigger_arg_list.append("no_merge")
-
-    def apply_one(self, cur: Any, ev: Event) -> str:
-        fn = self.args.get("func_name") or "merge_on_time"
-        values = (
-            self.args.get("func_conf", ""),
-            self.cur_tick,
-            ev.id,
-            ev.time,
-            ev.txid,
-            ev.retry,
-            ev.type,
-            ev.data,
-            ev.extra1,
-            ev.extra2,
-            ev.extra3,
-            ev.extra4,
-        )
-        # text literals, as the original's quote_literal()s: the function takes text
-        args = [None if v is None else str(v) for v in values]
-        stmt = sql.SQL("select {}({})").format(
-            sql.Identifier(*fn.split(".", 1)), sql.SQL(", ").join([sql.Placeholder()] * 12)
-        )
-        text = cur.mogrify(stmt, args).decode()
-        cur.execute(stmt, args)
-        return text
 
 
 # -- obfuscate -----------------------------------------------------------------------------

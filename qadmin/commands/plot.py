@@ -11,9 +11,10 @@ from engine.admin import consumer as admin
 from engine.admin.queue import require_queue
 from qadmin import ast
 from qadmin.commands.registry import CommandError, Context, Result, command
-from qadmin.commands.trend import lag_value, source
+from qadmin.commands.trend import source
 from qadmin.complete.match import quote_name
 from qadmin.history import SeriesKey, lag_key
+from qadmin.output import seconds
 from qadmin.parser import keywords
 from qadmin.result import Chart
 
@@ -36,7 +37,7 @@ def _sample(ctx: Context, queue: str, consumer: str, key: SeriesKey) -> None:
         rows = admin.consumer_info(cur, queue, consumer).dicts()
     if not rows:
         raise CommandError(f'consumer "{consumer}" is not registered on queue "{queue}"')
-    ctx.history.record(key, time.time(), lag_value(rows[0]["lag"]))
+    ctx.history.record(key, time.time(), seconds(rows[0]["lag"]))
 
 
 @command(ast.PlotLag)

@@ -9,7 +9,6 @@ and scripts never see it.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,8 +17,9 @@ from engine.admin import Table
 from qadmin.charts import SPARK_WIDTH
 from qadmin.commands.registry import Context
 from qadmin.history import SeriesKey, lag_key, rate_key
+from qadmin.output import seconds
 
-__all__ = ["LAG_TREND", "RATE_TREND", "lag_trend", "lag_value", "rate_trend", "source"]
+__all__ = ["LAG_TREND", "RATE_TREND", "lag_trend", "rate_trend", "source"]
 
 LAG_TREND = "lag_trend"
 RATE_TREND = "rate_trend"
@@ -30,15 +30,6 @@ def source(ctx: Context) -> str:
     conn = ctx.require_conn()
     info = conn.info
     return f"{info.host}:{info.port}/{info.dbname}"
-
-
-def lag_value(value: Any) -> float | None:
-    """A lag (interval or seconds) in seconds."""
-    if value is None:
-        return None
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    return float(value)
 
 
 def _rate_value(row: dict[str, Any]) -> float | None:
@@ -86,7 +77,7 @@ def lag_trend(ctx: Context, table: Table) -> Table:
         after="lag",
         name=LAG_TREND,
         key_of=lambda r: lag_key(where, r["queue_name"], r["consumer_name"]),
-        value_of=lambda r: lag_value(r["lag"]),
+        value_of=lambda r: seconds(r["lag"]),
     )
 
 

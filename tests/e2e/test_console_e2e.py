@@ -86,24 +86,6 @@ class Console:
         return self.child.exitstatus
 
 
-@pytest.fixture
-def console(db, tmp_path):
-    consoles = []
-
-    def start(*args: str, **env: str) -> Console:
-        c = Console(db.dsn, tmp_path, *args, **env)
-        consoles.append(c)
-        c.expect("=#")
-        return c
-
-    yield start
-    for c in consoles:
-        if c.child.isalive():
-            c.child.terminate(force=True)
-        if not c._logfile.closed:
-            c._logfile.close()
-
-
 def test_banner_show_and_exit(console):
     c = console()
     assert "pgq 3.6.0" in c.screen()

@@ -2,28 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.db.test_console_nodes import _sql_cascade
-from tests.e2e.test_console_e2e import Console
-
-
-@pytest.fixture
-def console(db, tmp_path):
-    consoles: list[Console] = []
-
-    def start(*args: str) -> Console:
-        c = Console(db.dsn, tmp_path, *args)
-        consoles.append(c)
-        c.expect("=#")
-        return c
-
-    yield start
-    for c in consoles:
-        if c.child.isalive():
-            c.child.terminate(force=True)
-        if not c._logfile.closed:
-            c._logfile.close()
 
 
 def test_node_names_complete_and_variables_work_interactively(db, db2, console):

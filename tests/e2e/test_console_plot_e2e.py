@@ -2,28 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.db.test_console_plot import HOUR_BACK
-from tests.e2e.test_console_e2e import CTRL_C, Console
-
-
-@pytest.fixture
-def console(db, tmp_path):
-    consoles: list[Console] = []
-
-    def start(*args: str) -> Console:
-        c = Console(db.dsn, tmp_path, *args)
-        consoles.append(c)
-        c.expect("=#")
-        return c
-
-    yield start
-    for c in consoles:
-        if c.child.isalive():
-            c.child.terminate(force=True)
-        if not c._logfile.closed:
-            c._logfile.close()
+from tests.e2e.test_console_e2e import CTRL_C
 
 
 def test_watch_then_sparkline_and_chart_in_a_terminal(db, console):
