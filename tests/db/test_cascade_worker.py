@@ -444,8 +444,15 @@ def test_pause_and_resume(chain, tmp_path):
     insert_events(root, ["a"])
     tick(root)
     wait_for(lambda: branch.completed() == root.last_tick(), timeout=30, what="first batch")
-    branch.api("select * from pgq_node.set_consumer_paused(%s, %s, true)", (Q, branch.worker))
-    assert branch.state()["uptodate"] is False
+    # the pause clears uptodate in its own transaction: read it there, before the
+    # worker (woken by the commit's notification) can acknowledge it
+    conn = branch.db.connect(autocommit=False)
+    with conn.cursor() as cur:
+        cur.execute("select * from pgq_node.set_consumer_paused(%s, %s, true)", (Q, branch.worker))
+        assert cur.fetchone()[0] < 300
+        cur.execute("select uptodate from pgq_node.get_consumer_state(%s, %s)", (Q, branch.worker))
+        assert cur.fetchone()[0] is False
+    conn.commit()
     wait_for(lambda: branch.state()["uptodate"], timeout=30, what="the worker saw the pause")
     at = branch.completed()
     insert_events(root, ["b"])
