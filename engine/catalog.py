@@ -16,7 +16,7 @@ import psycopg2.extensions
 from engine import supervisor
 from engine.admin.queue import SETTINGS
 from engine.admin.server import installed_modules
-from engine.daemon_keys import consumer_keys, ticker_keys, worker_keys
+from engine.daemon_keys import consumer_keys, exporter_keys, ticker_keys, worker_keys
 from engine.handlers import HANDLER_NAMES
 from engine.londiste.handlers import handler_names as londiste_handler_names
 
@@ -138,6 +138,7 @@ def local_names() -> dict[str, Any]:
         "ticker_keys": list(ticker_keys()),
         "consumer_keys": list(consumer_keys()),
         "worker_keys": list(worker_keys()),
+        "exporter_keys": list(exporter_keys()),
         "hosts": host_names(),
         "settings": list(SETTINGS),
     }

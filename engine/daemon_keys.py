@@ -15,10 +15,12 @@ from engine.base import Daemon
 
 __all__ = [
     "CONSUMER_ARGUMENT_KEYS",
+    "EXPORTER_ARGUMENT_KEYS",
     "SUPERVISOR_KEYS",
     "TICKER_ARGUMENT_KEYS",
     "WORKER_ARGUMENT_KEYS",
     "consumer_keys",
+    "exporter_keys",
     "ticker_keys",
     "worker_keys",
 ]
@@ -28,6 +30,9 @@ SUPERVISOR_KEYS = ("job_name", "pidfile", "logfile", "statusfile")
 # keys that the start functions' arguments set: key -> argument of
 # supervisor.start_ticker / start_consumer
 TICKER_ARGUMENT_KEYS: Mapping[str, str] = MappingProxyType({"database_list": "databases"})
+EXPORTER_ARGUMENT_KEYS: Mapping[str, str] = MappingProxyType(
+    {"database_list": "databases", "port": "port", "state_dir": "state_dir"}
+)
 CONSUMER_ARGUMENT_KEYS: Mapping[str, str] = MappingProxyType(
     {
         "queue_name": "queue",
@@ -101,3 +106,11 @@ def worker_keys() -> tuple[str, ...]:
     from engine.cascade.worker import CascadedWorker
 
     return tuple(k for k in _settable(CascadedWorker) if k not in WORKER_ARGUMENT_KEYS)
+
+
+@functools.cache
+def exporter_keys() -> tuple[str, ...]:
+    """The ini keys a supervised exporter takes as options (START EXPORTER ... WITH)."""
+    from engine.exporter.daemon import Exporter
+
+    return tuple(k for k in _settable(Exporter) if k not in EXPORTER_ARGUMENT_KEYS)

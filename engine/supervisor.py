@@ -20,6 +20,8 @@ directory); scripts use the command line::
 
     python -m engine.supervisor [--state-dir DIR] start-ticker [NAME] [--db DB ...]
         [--base-connstr S] [--set key=value ...]
+    python -m engine.supervisor start-exporter [NAME] --db DB [--db DB ...] [--port N]
+        [--bind ADDRESS] [--base-connstr S] [--set key=value ...]
     python -m engine.supervisor start-consumer NAME --db DSN --queue Q --handler H
         [--set key=value ...]
     python -m engine.supervisor start INI [--name NAME] [--section S]
@@ -65,6 +67,7 @@ __all__ = [
     "reload",
     "restart",
     "start_consumer",
+    "start_exporter",
     "start_from_ini",
     "start_londiste",
     "start_ticker",
@@ -83,6 +86,7 @@ _MODULES = {
     "consumer": "engine.consumer",
     "worker": "engine.cascade.worker",
     "londiste": "engine.londiste.worker",
+    "exporter": "engine.exporter",
 }
 # the ini section a cascade worker's generated config has
 WORKER_SECTION = "cascade_worker"
@@ -107,7 +111,7 @@ class DaemonInfo:
     """One row of SHOW DAEMONS."""
 
     name: str
-    kind: str  # ticker | consumer | worker
+    kind: str  # ticker | consumer | worker | londiste | exporter
     pid: int | None
     state: str  # running | stopped | dead
     uptime: float | None  # seconds, while running
@@ -405,6 +409,43 @@ class Supervisor:
             base_connstr=base_connstr,
         )
 
+    def start_exporter(
+        self,
+        name: str = "exporter",
+        *,
+        databases: Sequence[str],
+        base_connstr: str = "",
+        port: int | None = None,
+        bind_address: str | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> DaemonInfo:
+        """Start a metrics exporter for the databases (python -m engine.exporter).
+
+        Its qadmin_daemon_up reports the daemons of this state directory.
+        """
+        if not databases:
+            raise SupervisorError("an exporter needs at least one database to watch")
+        notes = self._prepare(name)
+        values: dict[str, Any] = {
+            "base_connstr": base_connstr,
+            "database_list": ", ".join(databases),
+            "port": port,
+            "bind_address": bind_address,
+            "state_dir": str(self.state_dir),
+        }
+        values.update(options or {})
+        return self._start_with_ini(
+            name,
+            "exporter",
+            "exporter",
+            values,
+            notes,
+            databases=list(databases),
+            base_connstr=base_connstr,
+            port=values["port"],
+            bind_address=values["bind_address"],
+        )
+
     def start_consumer(
         self,
         name: str,
@@ -644,6 +685,11 @@ class Supervisor:
             detail = f"{meta.get('queue')}/{meta.get('consumer')} cascade worker"
         elif kind == "londiste":
             detail = f"{meta.get('queue')}/{meta.get('consumer')} londiste worker"
+        elif kind == "exporter":
+            url = st.get("url") if state == "running" else None
+            watched = ", ".join(meta.get("databases") or [])
+            where = url or f"port {meta.get('port') or 'default'}"
+            detail = f"{where} for {watched}"
         else:
             dbs = st.get("databases") if state == "running" else None
             if isinstance(dbs, dict) and dbs:
@@ -695,7 +741,7 @@ def _dsn_params(dsn: str | None) -> dict[str, str]:
 
 def _databases_of(meta: Mapping[str, Any]) -> list[dict[str, str | None]]:
     """The (host, port, dbname) a daemon works on; dbname None = every database."""
-    if meta.get("kind") == "ticker":
+    if meta.get("kind") in ("ticker", "exporter"):
         base = _dsn_params(meta.get("base_connstr"))
         dbs = meta.get("databases") or [None]
         return [{"host": base.get("host"), "port": base.get("port"), "dbname": d} for d in dbs]
@@ -754,6 +800,27 @@ def start_ticker(
     """Start a ticker; see Supervisor.start_ticker."""
     return Supervisor(state_dir).start_ticker(
         name, databases=databases, base_connstr=base_connstr, options=options
+    )
+
+
+def start_exporter(
+    name: str = "exporter",
+    *,
+    databases: Sequence[str],
+    base_connstr: str = "",
+    port: int | None = None,
+    bind_address: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    state_dir: str | None = None,
+) -> DaemonInfo:
+    """Start a metrics exporter; see Supervisor.start_exporter."""
+    return Supervisor(state_dir).start_exporter(
+        name,
+        databases=databases,
+        base_connstr=base_connstr,
+        port=port,
+        bind_address=bind_address,
+        options=options,
     )
 
 
@@ -914,6 +981,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     t.add_argument("--db", action="append", default=[], help="database to serve (repeatable)")
     t.add_argument("--base-connstr", default="", help="connect string without dbname")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    x = add("start-exporter", help="start a metrics exporter")
+    x.add_argument("name", nargs="?", default="exporter")
+    x.add_argument("--db", action="append", default=[], help="database to watch (repeatable)")
+    x.add_argument("--port", type=int)
+    x.add_argument("--bind", help="address to listen on (default 127.0.0.1)")
+    x.add_argument("--base-connstr", default="", help="connect string without dbname")
+    x.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     c = add("start-consumer", help="start a consumer")
     c.add_argument("name")
     c.add_argument("--db", required=True, help="connect string of the queue's database")
@@ -942,6 +1016,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows = [
                 sv.start_ticker(
                     a.name, databases=a.db, base_connstr=a.base_connstr, options=_sets(a.set)
+                )
+            ]
+        elif a.cmd == "start-exporter":
+            rows = [
+                sv.start_exporter(
+                    a.name,
+                    databases=a.db,
+                    base_connstr=a.base_connstr,
+                    port=a.port,
+                    bind_address=a.bind,
+                    options=_sets(a.set),
                 )
             ]
         elif a.cmd == "start-consumer":

@@ -43,6 +43,7 @@ class Catalog:
     ticker_keys: tuple[str, ...] = ()
     consumer_keys: tuple[str, ...] = ()
     worker_keys: tuple[str, ...] = ()  # the cascade worker's (START WORKER ... WITH)
+    exporter_keys: tuple[str, ...] = ()  # the exporter's (START EXPORTER ... WITH)
     # Londiste (when installed): queue -> tables / sequences added on this node
     londiste_tables: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)
     londiste_seqs: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)

@@ -171,6 +171,13 @@ SLOTS: tuple[Slot, ...] = (
         Quoting.NAME,
         _field("worker_keys"),
     ),
+    Slot(
+        "exporter_key",
+        "an exporter key name",
+        "exporter key",
+        Quoting.NAME,
+        _field("exporter_keys"),
+    ),
     # Londiste (default queue): the tables / sequences added on this node, and for ADD
     # the local ones not yet added (the provider's would need a remote connection)
     Slot(

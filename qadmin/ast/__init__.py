@@ -41,6 +41,7 @@ from qadmin.ast.daemon import (
     ShowLog,
     StartConsumer,
     StartConsumerFrom,
+    StartExporter,
     StartTicker,
     StopDaemon,
 )
@@ -188,6 +189,7 @@ __all__ = [
     "Sql",
     "StartConsumer",
     "StartConsumerFrom",
+    "StartExporter",
     "StartLondiste",
     "StartTicker",
     "StartWorker",

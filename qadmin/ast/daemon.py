@@ -25,6 +25,7 @@ __all__ = [
     "ShowLog",
     "StartConsumer",
     "StartConsumerFrom",
+    "StartExporter",
     "StartTicker",
     "StopDaemon",
 ]
@@ -105,6 +106,43 @@ class StartTicker(Command):
 
 
 StartTicker.__doc__ = _doc(StartTicker.__doc__ or "")
+
+
+@dataclass(frozen=True, slots=True)
+class StartExporter(Command):
+    """Start a metrics exporter: start exporter [<name>] [on port <n>] [for <database>, ...] [with <key>=<value>, ...];
+
+    Serves Prometheus metrics of the databases' queues, consumers, cascade
+    nodes, Londiste tables and of the supervised daemons at
+    http://127.0.0.1:<n>/metrics (default port 9766), and a status page with
+    each consumer's lag over the last hour at http://127.0.0.1:<n>/.  The
+    databases default to the current one (names as libpq takes them); one that
+    does not answer is reported as pgq_up 0.  The name defaults to exporter.
+    Keys (seconds unless a unit is given):
+        bind_address       address to listen on (127.0.0.1; 0.0.0.0 for every one)
+        sample_period      between the lag samples of the page's plots (5)
+        history_window     lag history kept in memory (3600)
+        page_refresh       between the status page's reloads (10)
+        connect_timeout    to connect to a database (2)
+        statement_timeout  for each statement of a scrape (5)
+        base_connstr       connect string without dbname (default: the console's)
+    contrib/ has a Grafana dashboard and alert rules for these metrics.
+    Example: start exporter on port 9800 for orders_db, billing_db with bind_address=0.0.0.0;
+    """
+
+    watchable: ClassVar[bool] = False
+
+    name: str | None
+    port: int | None = None
+    databases: tuple[str, ...] = ()
+    options: tuple[Setting, ...] = ()
+
+    def __post_init__(self) -> None:
+        _set(self, "databases", tuple(_database_text(x) for x in self.databases or ()))
+        _set(self, "options", tuple(self.options or ()))
+
+
+StartExporter.__doc__ = _doc(StartExporter.__doc__ or "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,11 @@ from typing import Any
 from engine import supervisor as sv
 from engine.daemon_keys import (
     CONSUMER_ARGUMENT_KEYS,
+    EXPORTER_ARGUMENT_KEYS,
     SUPERVISOR_KEYS,
     TICKER_ARGUMENT_KEYS,
     consumer_keys,
+    exporter_keys,
     ticker_keys,
 )
 from engine.db import ConnInfo
@@ -30,6 +32,7 @@ from qadmin.commands.registry import CommandError, Context, Result, command
 __all__: list[str] = []
 
 DEFAULT_TICKER = "ticker"
+DEFAULT_EXPORTER = "exporter"
 DEFAULT_LOG_LINES = 20
 MAX_LOG_LINES = 10_000
 # how long STOP waits for the daemons to go (after their round / at once)
@@ -48,6 +51,8 @@ _GIVEN_BY_STATEMENT = {
     "queue": "the queue is the one after ON",
     "consumer": "the consumer is the one after START CONSUMER",
     "handler": "the handler is the one after USING",
+    "port": "the port is the one after ON PORT",
+    "state_dir": "the exporter reports the daemons of the console's state directory",
 }
 _PASSWORD_NOTE = (
     "the password typed at CONNECT does not reach daemons: they need ~/.pgpass or "
@@ -167,6 +172,26 @@ def start_ticker(ctx: Context, cmd: ast.StartTicker) -> Result:
             name, databases=databases, base_connstr=options.pop("base_connstr"), options=options
         )
     return _started(info, "START TICKER", notes)
+
+
+@command(ast.StartExporter, changes_catalog=True)
+def start_exporter(ctx: Context, cmd: ast.StartExporter) -> Result:
+    params, notes = _connection(ctx)
+    if cmd.port is not None and not 1 <= cmd.port <= 65535:
+        raise CommandError(f"port {cmd.port} is not a TCP port (1 to 65535)")
+    options = _options(cmd.options, exporter_keys(), EXPORTER_ARGUMENT_KEYS, "exporter")
+    databases = list(cmd.databases) or [params["dbname"]]
+    options.setdefault("base_connstr", params.replace(dbname=None).to_dsn())
+    with _supervisor():
+        info = sv.start_exporter(
+            cmd.name or DEFAULT_EXPORTER,
+            databases=databases,
+            base_connstr=options.pop("base_connstr"),
+            port=cmd.port,
+            bind_address=options.pop("bind_address", None),
+            options=options,
+        )
+    return _started(info, "START EXPORTER", notes)
 
 
 @command(ast.StartConsumer, changes_catalog=True)

@@ -133,7 +133,7 @@ CATALOG = Catalog.build(
 
 COMPLETIONS = [
     ("st", ["start", "stop"]),
-    ("start ", ["consumer", "londiste", "ticker", "worker"]),
+    ("start ", ["consumer", "exporter", "londiste", "ticker", "worker"]),
     ("start ticker ", ["for", "with"]),
     ("start ticker for ", ["main", "'other db'"]),
     ("start ticker with ticker_", ["ticker_period"]),
