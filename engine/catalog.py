@@ -57,8 +57,10 @@ DATABASES_SQL = (
 USERS_SQL = "select rolname from pg_catalog.pg_roles where rolcanlogin order by 1"
 NODES_SQL = "select queue_name, node_name from pgq_node.node_location order by 1, 2"
 TICKS_PER_QUEUE = 10
-# the tables and sequences added on this node, per queue (names as the catalog's:
-# without "public.")
+# per queue, the tables and sequences added on this node (t, s) and those that could be
+# added (nt, ns: londiste.local_show_missing, on the root the database's tables and
+# sequences not added, elsewhere those of the queue's set not added here: the ones
+# the root publishes, without asking the provider over another connection)
 LONDISTE_SQL = """
 select n.queue_name, 't' as kind, t.table_name as obj
   from pgq_node.node_info n, lateral londiste.get_table_list(n.queue_name) t
@@ -67,8 +69,17 @@ union all
 select n.queue_name, 's', s.seq_name
   from pgq_node.node_info n, lateral londiste.get_seq_list(n.queue_name) s
  where s.local
+union all
+select n.queue_name, case when m.obj_kind = 'S' then 'ns' else 'nt' end, m.obj_name
+  from pgq_node.node_info n, lateral londiste.local_show_missing(n.queue_name) m
  order by 1, 2, 3
 """
+_LONDISTE_FIELDS = {
+    "t": "londiste_tables",
+    "s": "londiste_seqs",
+    "nt": "londiste_missing_tables",
+    "ns": "londiste_missing_seqs",
+}
 
 
 def _pgq_names(cur: psycopg2.extensions.cursor) -> dict[str, Any]:
@@ -170,15 +181,14 @@ def fetch_names(conn: psycopg2.extensions.connection) -> dict[str, Any]:
             out["nodes"] = sorted({n for names in members.values() for n in names})
         if "londiste" in modules and "pgq_node" in modules:
             cur.execute(LONDISTE_SQL)
-            added: dict[str, dict[str, list[str]]] = {
-                "t": defaultdict(list),
-                "s": defaultdict(list),
+            found: dict[str, dict[str, list[str]]] = {
+                k: defaultdict(list) for k in _LONDISTE_FIELDS
             }
             for queue, kind, obj in cur.fetchall():
                 short = obj[len("public.") :] if obj.startswith("public.") else obj
-                added[kind][queue].append(short)
-            out["londiste_tables"] = added["t"]
-            out["londiste_seqs"] = added["s"]
+                found[kind][queue].append(short)
+            for kind, name in _LONDISTE_FIELDS.items():
+                out[name] = found[kind]
     if not conn.autocommit:
         conn.rollback()
     out["tables"] = tables

@@ -44,9 +44,12 @@ class Catalog:
     consumer_keys: tuple[str, ...] = ()
     worker_keys: tuple[str, ...] = ()  # the cascade worker's (START WORKER ... WITH)
     exporter_keys: tuple[str, ...] = ()  # the exporter's (START EXPORTER ... WITH)
-    # Londiste (when installed): queue -> tables / sequences added on this node
+    # Londiste (when installed): queue -> tables / sequences added on this node, and
+    # those that could be added (the set's not added here; on the root the database's)
     londiste_tables: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)
     londiste_seqs: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)
+    londiste_missing_tables: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)
+    londiste_missing_seqs: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)
     londiste_handlers: tuple[str, ...] = ()
     fetched_at: float | None = None
     all_consumers: tuple[str, ...] = ()
@@ -63,6 +66,8 @@ class Catalog:
             "queue_nodes",
             "londiste_tables",
             "londiste_seqs",
+            "londiste_missing_tables",
+            "londiste_missing_seqs",
         ):
             maps[name] = MappingProxyType({k: tuple(v) for k, v in kw.pop(name, {}).items()})
         every = sorted({c for names in maps["consumers"].values() for c in names})
@@ -117,13 +122,12 @@ class Catalog:
         return self._londiste(self.londiste_seqs, queue)
 
     def londiste_new_tables(self, queue: str | None) -> tuple[str, ...]:
-        """Local tables not yet added for a queue."""
-        added = set(self.londiste_tables_of(queue))
-        return tuple(t for t in self.tables if t not in added)
+        """Tables that could be added for a queue: on a subscriber those of the queue's
+        set (published by the root) not added here, on the root its tables not added."""
+        return self._londiste(self.londiste_missing_tables, queue)
 
     def londiste_new_seqs(self, queue: str | None) -> tuple[str, ...]:
-        added = set(self.londiste_seqs_of(queue))
-        return tuple(s for s in self.sequences if s not in added)
+        return self._londiste(self.londiste_missing_seqs, queue)
 
 
 EMPTY = Catalog()

@@ -178,8 +178,11 @@ SLOTS: tuple[Slot, ...] = (
         Quoting.NAME,
         _field("exporter_keys"),
     ),
-    # Londiste (default queue): the tables / sequences added on this node, and for ADD
-    # the local ones not yet added (the provider's would need a remote connection)
+    # Londiste (default queue): for REMOVE, RESYNC, COMPARE ... the tables / sequences
+    # added on this node; for ADD those that could be added: on a subscriber the queue's
+    # set not added here (the tables its provider has, as far as the set tells: one
+    # that the provider itself does not replicate is refused by ADD), on the root the
+    # database's not added yet
     Slot(
         "londiste_table",
         "an added table",

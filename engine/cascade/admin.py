@@ -1222,6 +1222,9 @@ class CascadeAdmin:
         new node, which becomes root, and the old root becomes its branch.  Taking
         over a branch: the new node moves up to the old one's provider and the old
         one reads from it.  all_subscribers: the old node's other subscribers move too.
+        On a Londiste queue the table rule is checked first (engine.londiste.switchover:
+        the new node replicates all the old one does, in sync; the nodes changing
+        provider copy nothing); a refusal changes nothing.
         """
         new = new_root_or_branch
         self._require_local()
@@ -1237,6 +1240,8 @@ class CascadeAdmin:
         if old == new:
             raise CascadeError(f'node "{new}" cannot take over itself')
         old_info = self._node_info(old)
+        moving = [s for s in self._subscribers_of(old) if s != new] if all_subscribers else []
+        self._check_switchover(old, new, moving)
         if all_subscribers:
             for sub in self._subscribers_of(old):
                 if sub != new:
@@ -1245,6 +1250,19 @@ class CascadeAdmin:
             self._takeover_root(old, new, new_info)
         else:
             self._takeover_branch(old, new)
+
+    def _check_switchover(self, old: str, new: str, moving: Sequence[str]) -> None:
+        """Refuse a switchover that would lose data, before its first step.
+
+        The cascade itself has no rule; with Londiste on the new node its table rule
+        applies (engine.londiste.switchover), whichever admin runs the switchover.
+        """
+        with self._errors(new), self._conn(new).cursor() as cur:
+            have = installed_modules(cur)
+        if "londiste" in have:
+            from engine.londiste.switchover import check_switchover
+
+            check_switchover(self, old, new, moving)
 
     def _finish_switchover_root(self, new: str) -> None:
         """Finish an interrupted root switchover: a second root left reads from the new one."""

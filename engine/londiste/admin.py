@@ -10,6 +10,20 @@ and COMPARE / REPAIR of a table with its provider at a sync point.
 
 Table lists take names (``public`` is the default schema), ``glob*`` patterns and
 ``ALL`` (the tables that could be added / that are added, depending on the action).
+EXECUTE (execute_files): the file runs on the root in one transaction (role local) and
+travels as an EXECUTE event; every node, the root included, runs it only if its
+``--*-- Local-*/Need-*`` headers all match there (none: recorded as applied, not run;
+some: an error, on a subscriber the replay stops there until the node matches), with
+``@name@`` tags replaced by the local destination names (engine.londiste.exec_attrs).
+A file whose headers name a table that a live member is still copying (a file naming
+no table: any table) is refused before it runs (the copy would miss the change): run
+it after WAIT SYNC there.
+
+SWITCHOVER (CascadeAdmin.switchover, inherited) checks the Londiste rule first
+(engine.londiste.switchover): the node taking over must replicate every table and
+sequence the old one does, all in sync, and no node changing provider may be copying;
+copies on other nodes (a leaf below the old root) go on and finish after it.
+
 The ``copy_condition`` and ``skip_serial`` options of add_table are stored in the
 table's attributes (``copy_condition=...``, ``skip_serial=1``), where the copy reads them.
 """
@@ -31,6 +45,7 @@ from engine.admin import Table
 from engine.admin.server import installed_modules
 from engine.cascade.admin import CascadeAdmin, CascadeError
 from engine.db import sql
+from engine.londiste import exec_attrs
 
 __all__ = [
     "ADD_TABLE_OPTIONS",
@@ -63,17 +78,7 @@ ADD_TABLE_OPTIONS = (
     "wait_sync",
     "skip_serial",
 )
-# the header keys of an EXECUTE file (``--*-- Key: value``)
-EXECUTE_KEYS = (
-    "Local-Table",
-    "Local-Sequence",
-    "Local-Destination",
-    "Need-Table",
-    "Need-Sequence",
-    "Need-Function",
-    "Need-Schema",
-    "Need-View",
-)
+EXECUTE_KEYS = exec_attrs.KEYS  # the header keys of an EXECUTE file (``--*-- Key: value``)
 # states of a table being copied (the copy handshake, §5.4 of the spec)
 COPY_STATES = ("in-copy", "catching-up")
 
@@ -175,22 +180,11 @@ def handler_string(name: str, args: Mapping[str, Any] | None = None) -> str:
 
 
 def parse_execute_attrs(text: str) -> dict[str, list[str]]:
-    """The ``--*-- Key: value`` header lines of an EXECUTE file (values comma separated)."""
-    out: dict[str, list[str]] = {}
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if not stripped.startswith("--*--"):
-            if stripped.startswith("--"):
-                continue
-            break
-        key, sep, value = stripped[5:].partition(":")
-        key = key.strip()
-        if not sep or key not in EXECUTE_KEYS:
-            continue
-        out.setdefault(key, []).extend(v.strip() for v in value.split(",") if v.strip())
-    return out
+    """The ``--*-- Key: value`` header lines of an EXECUTE file (engine.londiste.exec_attrs)."""
+    try:
+        return exec_attrs.parse_sql(text)
+    except exec_attrs.ExecAttrsError as err:
+        raise LondisteError(str(err)) from None
 
 
 class LondisteAdmin(CascadeAdmin):
@@ -707,7 +701,6 @@ class LondisteAdmin(CascadeAdmin):
             name = os.path.basename(path)
             attrs = parse_execute_attrs(text)
             self._refuse_if_copying(attrs)
-            attr_text = urllib.parse.urlencode({k: ",".join(v) for k, v in attrs.items()})
             with self._transaction(here) as conn:
                 self._query(
                     here,
@@ -717,14 +710,14 @@ class LondisteAdmin(CascadeAdmin):
                 row = self._call(
                     here,
                     "londiste.execute_start",
-                    [self.queue, name, text, True, attr_text or None],
+                    [self.queue, name, text, True, exec_attrs.to_urlenc(attrs)],
                     conn=conn,
                 )[0]
                 if row.ret_code == 201:
                     self._say(f"{here}: {name} was applied already")
                     continue
                 with conn.cursor() as cur:
-                    cur.execute(text)
+                    self._run_here(cur, name, text, attrs)
                 self._call(here, "londiste.execute_finish", [self.queue, name], conn=conn)
             self._say(f"{here}: executed {name}")
             done.append(name)
@@ -734,16 +727,36 @@ class LondisteAdmin(CascadeAdmin):
 
     execute = execute_files  # londiste3's name
 
+    def _run_here(self, cur: Any, name: str, text: str, attrs: Mapping[str, list[str]]) -> None:
+        """The script on the root, if its headers say so (the subscribers decide alike)."""
+        cur.execute(
+            "select table_name, dest_table from londiste.get_table_list(%s) where local",
+            [self.queue],
+        )
+        tables = {r[0]: r[1] or r[0] for r in cur.fetchall()}
+        cur.execute("select seq_name from londiste.get_seq_list(%s) where local", [self.queue])
+        seqs = {r[0]: r[0] for r in cur.fetchall()}
+        try:
+            if not exec_attrs.need_execute(cur, attrs, tables, seqs):
+                self._say(f"{name}: not needed on this node (sent on to the others)")
+                return
+            text = exec_attrs.process_sql(cur, text, attrs, tables, seqs)
+        except exec_attrs.ExecAttrsError as err:
+            raise LondisteError(f"{name}: {err}") from None
+        cur.execute(text)
+
     def _refuse_if_copying(self, attrs: Mapping[str, list[str]]) -> None:
         """The rule for DDL on tables still being copied: refused before anything runs.
 
-        A file whose headers (Local-Table, Need-Table) name a table that some live
-        member is still copying (any state but ok) is not executed: run it after
-        WAIT SYNC there.  Files without such headers are not checked.
+        The tables a file may change are those its headers name (Local-Table,
+        Local-Destination, Need-Table), or every table when it names none (a file
+        without headers runs everywhere on anything).  If some live member is still
+        copying one of them (any state but ok), the file is not executed: a copy that
+        read the provider's rows before the DDL would lose what the DDL changes.  Run
+        it after WAIT SYNC there.
         """
-        named = {fqname(t) for key in ("Local-Table", "Need-Table") for t in attrs.get(key, [])}
-        if not named:
-            return
+        keys = ("Local-Table", "Local-Destination", "Need-Table")
+        named = {fqname(t) for key in keys for t in attrs.get(key, [])}
         for node in sorted(self._members):
             if not self._alive(node):
                 continue
@@ -752,13 +765,14 @@ class LondisteAdmin(CascadeAdmin):
             except CascadeError as err:
                 self._say(f"warning: {err}")
                 continue
-            for table in sorted(named & set(rows)):
+            for table in sorted(named & set(rows) if named else rows):
                 state = rows[table].merge_state
                 if state not in ("ok", "?"):
                     raise LondisteError(
                         f'node "{node}" is still copying table "{table}"'
                         f" (state {state or 'copy-needed'}): not executed",
-                        hint="wait until it is in sync (LONDISTE WAIT SYNC there), then again",
+                        hint="wait until it is in sync (LONDISTE WAIT SYNC there), then again;"
+                        " headers (--*-- Local-Table: ...) limit the check to their tables",
                     )
 
     def _tick_root(self, root: str) -> int:

@@ -74,6 +74,7 @@ from engine.base import DaemonError, pid_alive, read_pidfile
 from engine.cascade.worker import CascadeBatch, CascadedWorker
 from engine.consumer import Event
 from engine.db import describe_error
+from engine.londiste import exec_attrs
 from engine.londiste.handlers import BaseHandler, HandlerError, build_handler, parse_row
 
 __all__ = [
@@ -578,12 +579,22 @@ class Replicator(CascadedWorker):
             log.warning("unknown londiste event %s (event %s)", t, ev.id)
 
     def execute_event(self, cur: Any, ev: Event) -> None:
-        """Run an EXECUTE script once on this node (role local, like the original)."""
+        """Run an EXECUTE script once on this node (role local, like the original).
+
+        The script's header attributes (engine.londiste.exec_attrs) decide whether it
+        runs here: all listed objects present (or no header) → run, with ``@name@``
+        tags replaced by the local names; none → recorded as applied but not run;
+        some → the batch fails (named in status) until the node matches.
+        """
         if not self.main_worker:
             return
         # the changes before the script apply to the structure before it
         for h in self._used.values():
             h.flush(cur)
+        try:
+            attrs = exec_attrs.parse_urlenc(ev.extra2)
+        except exec_attrs.ExecAttrsError as err:
+            raise DaemonError(f"execute {ev.extra1}: {err}") from None
         cur.execute("select pg_catalog.set_config('session_replication_role', 'local', true)")
         cur.execute(
             "select ret_code, ret_note from londiste.execute_start(%s, %s, %s, false, %s)",
@@ -591,14 +602,30 @@ class Replicator(CascadedWorker):
         )
         code, note = cur.fetchone()
         if code == 200:
-            log.info("executing %s", ev.extra1)
-            if ev.data:
-                cur.execute(ev.data)
+            tables = {t.name: t.dest_table for t in self.tables.values() if t.local}
+            cur.execute(
+                "select seq_name from londiste.get_seq_list(%s) where local", (self.queue_name,)
+            )
+            seqs = {r[0]: r[0] for r in cur.fetchall()}
+            try:
+                run = exec_attrs.need_execute(cur, attrs, tables, seqs)
+                text = (
+                    exec_attrs.process_sql(cur, ev.data or "", attrs, tables, seqs) if run else ""
+                )
+            except exec_attrs.ExecAttrsError as err:
+                raise DaemonError(f"execute {ev.extra1}: {err}") from None
+            if run:
+                log.info("executing %s", ev.extra1)
+                if text.strip():
+                    cur.execute(text)
+            else:
+                log.info("%s: not needed on this node", ev.extra1)
             self._api_row(
                 cur, "select * from londiste.execute_finish(%s, %s)", (self.queue_name, ev.extra1)
             )
-            for h in self._handlers.values():
-                h.structure_changed()
+            if run:
+                for h in self._handlers.values():
+                    h.structure_changed()
         elif code >= 300:
             raise DaemonError(f"execute {ev.extra1}: {code} {note}")
         cur.execute("select pg_catalog.set_config('session_replication_role', 'replica', true)")

@@ -244,6 +244,8 @@ def test_execute_on_root_and_wait_refusal(lset: Set, tmp_path: object) -> None:
     assert parse_execute_attrs(f.read_text()) == {"Local-Table": ["public.t1"]}
     with pytest.raises(LondisteError, match="no root"):
         lset.admin("branch").execute([str(f)])
+    # Local-Table: runs where the table is registered (the root too)
+    lset.admin("root").add_table(["t1"])
     assert lset.admin("root").execute([str(f)]) == ["ddl1.sql"]
     assert lset.sql("root", "select count(*) from pg_attribute where attname = 'x'")[0][0] == 1
     # the second run skips it
@@ -256,6 +258,11 @@ def test_execute_on_root_and_wait_refusal(lset: Set, tmp_path: object) -> None:
     with pytest.raises(LondisteError, match=r'node "branch" is still copying table "public\.t2"'):
         lset.admin("root").execute([str(g)])
     assert lset.sql("root", "select count(*) from pg_attribute where attname = 'y'")[0][0] == 0
+    # a file naming no table may touch any: refused as well
+    h = Path(str(tmp_path)) / "ddl3.sql"
+    h.write_text("alter table public.t1 add column z int;\n")
+    with pytest.raises(LondisteError, match=r'node "branch" is still copying table "public\.t2"'):
+        lset.admin("root").execute([str(h)])
     with pytest.raises(LondisteError, match="cannot read"):
         lset.admin("root").execute([str(f) + ".missing"])
 

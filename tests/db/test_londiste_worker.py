@@ -263,59 +263,127 @@ def test_failing_event_shown_then_resumes(pair, tmp_path):
         ticker.stop()
 
 
-@pytest.mark.parametrize("points", ["copy", "replay"])
-def test_kill9_resumes(pair, tmp_path, points):
+KILLS = 30
+COPY_POINTS = "copy_registered,copy_rows_done,copy_before_commit,copy_committed,copy_handed_over"
+REPLAY_POINTS = "after_copy,after_process,after_dst_commit,after_next_batch,after_finish"
+
+
+def living(pid: int | None) -> bool:
+    """The process runs (a killed child waiting to be reaped is a zombie: not running)."""
+    if not pid:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def copy_ghosts(root: Node) -> list[tuple]:
+    return root.db.execute(
+        "select consumer_name from pgq.get_consumer_info(%s) where consumer_name like '%%.copy.%%'",
+        (Q,),
+    )
+
+
+def finish_clean(root: Node, branch: Node, tmp_path: Path, proc: Proc, root_proc: Proc) -> Proc:
+    """No more kills: a worker without the test hook brings the branch level with the root."""
+    proc.kill()
+    kill_copies(tmp_path)
+    proc = start(branch, tmp_path)
+    wait_equal(root, branch, [proc, root_proc], timeout=90)
+    # no copy consumer is left behind on the provider
+    wait_for(lambda: not copy_ghosts(root), timeout=30, what="the copy consumers gone")
+    return proc
+
+
+@pytest.mark.slow
+def test_kill9_of_the_copy_30_times(pair, tmp_path):
+    """kill -9 of the copy process at random moments (and at its named points, by the
+    test hook), each copy started again by the worker or by a RESYNC once one got
+    through; then the branch equals the root."""
     root, branch = pair
-    root.db.execute("insert into t select g, 'r' || g, g from generate_series(1, 5000) g")
+    root.db.execute("insert into t select g, 'r' || g, g from generate_series(1, 2000) g")
     add_table(root, [branch])
-    ticker = Ticker(root)
+    ticker = Ticker(root, interval=0.1)
     writer = Writer(root, keys=2000)
-    if points == "copy":
-        kill_at = (
-            "copy_registered,copy_rows_done,copy_before_commit,copy_committed,copy_handed_over"
-        )
-        prob = "0.5"
-    else:
-        kill_at = "after_copy,after_process,after_dst_commit,after_next_batch,after_finish"
-        prob = "0.05"
-    env = {"QADMIN_TEST_KILL_AT": kill_at, "QADMIN_TEST_KILL_PROB": prob}
+    env = {"QADMIN_TEST_KILL_AT": COPY_POINTS, "QADMIN_TEST_KILL_PROB": "0.15"}
     root_proc = start(root, tmp_path)
-    kills = 0
     proc = start(branch, tmp_path, env=env)
+    rnd = random.Random(3)
+    pidfile = tmp_path / f"{branch.worker}.pid.copy.public.t"
+    killed = synced = 0
+    seen: set[int] = set()
     deadline = time.monotonic() + 120
     try:
-        while time.monotonic() < deadline and kills < 12:
-            if not proc.alive():
-                kills += 1
-                proc = start(branch, tmp_path, env=env)
-            if points == "copy" and table_state(branch) == "ok":
-                break
-            time.sleep(0.2)
+        while killed + proc.text().count("test hook: SIGKILL at copy") < KILLS:
+            assert time.monotonic() < deadline, f"{killed} kills by the test only"
+            assert proc.alive(), proc.text()[-3000:]
+            if table_state(branch) == "ok":
+                synced += 1  # this copy got through: copy the table again
+                branch.api(
+                    "select * from londiste.local_set_table_state(%s, 'public.t', null, null)",
+                    (Q,),
+                )
+                continue
+            pid = read_pidfile(pidfile)
+            if pid in seen or not living(pid):
+                time.sleep(0.02)
+                continue
+            assert pid is not None
+            seen.add(pid)
+            time.sleep(rnd.uniform(0, 0.3))
+            if living(pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
         writer.stop()
-        if not proc.alive():
-            proc = start(branch, tmp_path, env=env)
-        # no more kills: a clean worker finishes the job
-        proc.kill()
-        kill_copies(tmp_path)
-        time.sleep(0.3)
-        proc = start(branch, tmp_path)
-        wait_equal(root, branch, [proc, root_proc], timeout=120)
+        print(f"copy kills: {killed} by the test, the rest by the hook; {synced} copies through")
+        proc = finish_clean(root, branch, tmp_path, proc, root_proc)
     finally:
         writer.stop_event.set()
         ticker.stop()
-    assert "test hook: SIGKILL" in proc.text()  # copies write into the worker's log
-    # no copy consumer is left behind on the provider
-    wait_for(
-        lambda: (
-            not root.db.execute(
-                "select consumer_name from pgq.get_consumer_info(%s)"
-                " where consumer_name like '%%.copy.%%'",
-                (Q,),
-            )
-        ),
-        timeout=30,
-        what="the copy consumers gone from the root",
-    )
+    assert killed >= KILLS // 2, (killed, synced)
+
+
+@pytest.mark.slow
+def test_kill9_of_the_replay_30_times(pair, tmp_path):
+    """kill -9 of the replaying worker at random moments (and at its named points, by
+    the test hook) under writes, each time started again; then the branch equals the root."""
+    root, branch = pair
+    root.db.execute("insert into t select g, 'r' || g, g from generate_series(1, 2000) g")
+    add_table(root, [branch])
+    ticker = Ticker(root, interval=0.1)
+    root_proc = start(root, tmp_path)
+    proc = start(branch, tmp_path)
+    wait_equal(root, branch, [proc, root_proc])
+    writer = Writer(root, keys=2000)
+    env = {"QADMIN_TEST_KILL_AT": REPLAY_POINTS, "QADMIN_TEST_KILL_PROB": "0.03"}
+    rnd = random.Random(5)
+    by_test = 0
+    start_tick = branch.completed()
+    try:
+        proc.kill()
+        for _ in range(KILLS):
+            before = branch.completed()
+            proc = start(branch, tmp_path, env=env)
+            # die by the hook or, at a random moment once it replays, by us
+            wait_for(lambda p=proc, b=before: not p.alive() or branch.completed() > b, timeout=30)
+            end = time.monotonic() + rnd.uniform(0, 0.25)
+            while proc.alive() and time.monotonic() < end:
+                time.sleep(0.01)
+            if proc.alive():
+                by_test += 1
+            proc.kill()
+        writer.stop()
+        print(f"replay kills: {by_test} by the test, {KILLS - by_test} by the hook")
+        proc = finish_clean(root, branch, tmp_path, proc, root_proc)
+    finally:
+        writer.stop_event.set()
+        ticker.stop()
+    # the replay went on between the kills
+    assert branch.completed() > start_tick
+    assert by_test > 0 and "test hook: SIGKILL" in proc.text()
 
 
 def test_sequences_follow_root(pair, tmp_path):

@@ -105,6 +105,9 @@ CATALOG = Catalog.build(
     sequences=["s1", "s2"],
     londiste_tables={"orders": ["t1", "s.x"], "other": ["items"]},
     londiste_seqs={"orders": ["s1"]},
+    # for ADD: the queue's set not added here (a subscriber), not the local tables
+    londiste_missing_tables={"orders": ["t2", "items"], "other": ["t1", "t2", "s.x"]},
+    londiste_missing_seqs={"orders": ["s2"]},
     londiste_handlers=["bulk", "londiste", "nop"],
 )
 
