@@ -199,6 +199,8 @@ def run_ours(args: argparse.Namespace) -> dict[str, float]:
         api(dst, "select ret_code from londiste.global_add_table(%s, 'public.bench_tbl')", (Q,))
         api(dst, "select ret_code from londiste.local_add_table(%s, 'public.bench_tbl')", (Q,))
 
+        phases: dict[str, float] = {}  # when the leaf's table was first seen in each state
+
         def in_sync() -> bool:
             for p in procs:
                 if p.poll() is not None:
@@ -209,10 +211,17 @@ def run_ours(args: argparse.Namespace) -> dict[str, float]:
                 " where table_name = 'public.bench_tbl'",
                 (Q,),
             )
-            return row is not None and row[0] == "ok"
+            state = (row[0] or "missing").split(":")[0] if row else "missing"
+            phases.setdefault(state, time.monotonic() - t0)
+            return state == "ok"
 
         wait(in_sync, 600, "the copy")
         copy_s = time.monotonic() - t0
+        print(
+            "# copy phases (s since add-table): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in phases.items()),
+            file=sys.stderr,
+        )
         n = q1(dst, "select count(*) from bench_tbl")[0]
         if n != args.rows:
             print(f"# WARNING: {n} rows on the leaf after the copy", file=sys.stderr)

@@ -79,7 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--handler", help="add-table, change-handler: the handler")
     g.add_argument("--handler-arg", action="append", default=[], help="handler argument K=V")
     g.add_argument("--copy-node", help="add-table, resync: copy from this node")
-    g.add_argument("--find-copy-node", action="store_true", help="add-table: search upstream")
+    g.add_argument(
+        "--find-copy-node", action="store_true", help="add-table, resync: search upstream"
+    )
     g.add_argument("--copy-condition", help="add-table: WHERE of the initial copy")
     g.add_argument("--max-parallel-copy", type=int, help="add-table: copies at once")
     g.add_argument("--skip-serial", action="store_true", help="add-table: no serial handling")
@@ -191,7 +193,8 @@ class Door(cascade_door.Door):
         cascade_door._print_table(table.columns, table.rows)
 
     def cmd_resync(self, *args: str) -> None:
-        self.admin.resync(self._names(args))
+        o = self.opts
+        self.admin.resync(self._names(args), copy_node="?" if o.find_copy_node else o.copy_node)
 
     def cmd_wait_sync(self) -> None:
         self.admin.wait_sync(timeout=self.opts.timeout)

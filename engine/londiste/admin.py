@@ -26,6 +26,9 @@ copies on other nodes (a leaf below the old root) go on and finish after it.
 
 The ``copy_condition`` and ``skip_serial`` options of add_table are stored in the
 table's attributes (``copy_condition=...``, ``skip_serial=1``), where the copy reads them.
+add_table also adds the sequences of the table's serial columns (unless skip_serial);
+``copy_node=NAME`` checks the table on that node instead of the provider, ``copy_node=?``
+leaves the choice to the copy (the nearest node up from the provider having it).
 """
 
 from __future__ import annotations
@@ -100,6 +103,17 @@ _INDEXES_SQL = (
     " where i.indrelid = londiste.find_table_oid(%s)"
     " and not exists (select 1 from pg_catalog.pg_constraint c where c.conindid = i.indexrelid)"
     " order by i.indexrelid"
+)
+# the sequences of a table's serial columns (the ones londiste.local_remove_table removes)
+_SERIAL_SEQS_SQL = (
+    "select n.nspname || '.' || s.relname from pg_catalog.pg_attribute a"
+    " join pg_catalog.pg_class s"
+    " on s.oid = pg_catalog.pg_get_serial_sequence(a.attrelid::regclass::text, a.attname)"
+    "::regclass::oid"
+    " join pg_catalog.pg_namespace n on n.oid = s.relnamespace"
+    " where a.attrelid = londiste.find_table_oid(%s) and a.attnum > 0 and not a.attisdropped"
+    " and a.atthasdef and a.atttypid in ('integer'::regtype, 'bigint'::regtype)"
+    " order by a.attnum"
 )
 _PKEY_SQL = (
     "select a.attname from pg_catalog.pg_index i"
@@ -302,8 +316,15 @@ class LondisteAdmin(CascadeAdmin):
         if dest and len(names) > 1:
             raise LondisteError("dest_table needs a single table")
         prov_tables: dict[str, Any] = {}
+        source = None  # the node the rows come from: the provider or copy_node
+        copy_node = options.get("copy_node")
         if info.node_type != "root":
-            prov_tables = self._local_tables(self._provider(info))
+            source = self._provider(info)
+            if copy_node and copy_node != "?":  # '?': the copy looks up from the provider
+                if copy_node == here:
+                    raise LondisteError(f'copy_node "{here}" is this node: copy from another')
+                source = str(copy_node)
+            prov_tables = self._local_tables(source)
         tgargs = self._trigger_args(options)
         attrs = self._table_attrs(options)
         added = []
@@ -313,13 +334,12 @@ class LondisteAdmin(CascadeAdmin):
                 info.node_type != "root"
                 and table not in prov_tables
                 and not options.get("expect_sync")
+                and copy_node != "?"
             ):
                 if skip_non_existing:
-                    self._say(f"{here}: skipping {table}: not on provider {info.provider_node}")
+                    self._say(f"{here}: skipping {table}: not on provider {source}")
                     continue
-                raise LondisteError(
-                    f'table "{table}" is not replicated on provider "{info.provider_node}"'
-                )
+                raise LondisteError(f'table "{table}" is not replicated on provider "{source}"')
             if options.get("create") or options.get("create_full"):
                 self._create_from_provider(info, table, target, bool(options.get("create_full")))
             with self._transaction(here) as conn:
@@ -341,10 +361,40 @@ class LondisteAdmin(CascadeAdmin):
                     conn=conn,
                 )[0]
             self._say(f"{here}: {row.ret_note}")
+            if not options.get("skip_serial"):
+                self._add_serial_seqs(info, target)
             added.append(table)
         if options.get("wait_sync"):
             self.wait_sync(tables=added)
         return added
+
+    def _add_serial_seqs(self, info: Any, table: str) -> None:
+        """The automatic serial handling: the sequences of the table's serial columns are
+        replicated with it (remove-table removes them, as the original's SQL does).
+
+        On the root they are added to the set; on a subscriber those its provider
+        replicates are added here (so that after a switchover they are ahead of the
+        rows).  skip_serial turns it off for a table.
+        """
+        here = info.node_name
+        seqs = [r[0] for r in self._query(here, _SERIAL_SEQS_SQL, [table])]
+        if not seqs:
+            return
+        prov_seqs: dict[str, Any] = {}
+        if info.node_type != "root":
+            prov_seqs = {r.seq_name: r for r in self._seq_rows(self._provider(info)) if r.local}
+        for seq in seqs:
+            if info.node_type != "root":
+                if seq not in prov_seqs:
+                    continue
+                # its update-seq event may not be here yet
+                self._call(
+                    here,
+                    "londiste.global_update_seq",
+                    [self.queue, seq, prov_seqs[seq].last_value or 0],
+                )
+            row = self._call(here, "londiste.local_add_seq", [self.queue, seq])[0]
+            self._say(f"{here}: {row.ret_note} (serial column of {table})")
 
     @staticmethod
     def _handler_tgargs(table: str, attrs: str | None, tgargs: list[str]) -> list[str]:
@@ -475,20 +525,37 @@ class LondisteAdmin(CascadeAdmin):
             )
         return out
 
-    def resync(self, tables: Sequence[str]) -> list[str]:
-        """Copy tables again: their state goes back to 'needs copy'."""
+    def resync(self, tables: Sequence[str], copy_node: str | None = None) -> list[str]:
+        """Copy tables again: their state goes back to 'needs copy'.
+
+        copy_node (the original's --copy-node / --find-copy-node): copy from that
+        node this time and after (stored in the table's attributes; ``?``: the copy
+        looks for one up from the provider).
+        """
         info = self._node()
         here = info.node_name
         prov = self._provider(info)
+        if copy_node and copy_node != "?":
+            if copy_node == here:
+                raise LondisteError(f'copy_node "{here}" is this node: copy from another')
+            prov = copy_node
         mine = self._local_tables(here)
         names = self._expand(tables, list(mine), "added table")
-        prov_tables = self._local_tables(prov)
+        prov_tables = self._local_tables(prov) if copy_node != "?" else {}
         for table in names:
             if table not in mine:
                 raise LondisteError(f'table "{table}" is not added on node "{here}"')
-            if table not in prov_tables:
+            if table not in prov_tables and copy_node != "?":
                 raise LondisteError(f'table "{table}" is not replicated on provider "{prov}"')
         for table in names:
+            if copy_node:
+                attrs = parse_attrs(mine[table].table_attrs)
+                attrs["copy_node"] = copy_node
+                self._call(
+                    here,
+                    "londiste.local_set_table_attrs",
+                    [self.queue, table, urllib.parse.urlencode(attrs)],
+                )
             self._call(here, "londiste.local_set_table_state", [self.queue, table, None, None])
             self._say(f"{here}: {table} will be copied again")
         return names

@@ -1,34 +1,55 @@
 """The copy of one Londiste table: initial COPY, then catching up until replay takes it over.
 
 Started by the Londiste worker (engine.londiste.worker) for a table in state
-``in-copy``: ``python -m engine.londiste.copy CONFIG.ini TABLE`` (the original's
-``londiste3 CONFIG copy TABLE``), with the worker's config.  It is a worker
-(not the node's main one) named ``<consumer>.copy.<table>`` on the provider
-(the table's ``copy_node`` attribute may name another node), pidfile and status
-file ``<name>.copy.<table>``.
+``in-copy``, as the original's ``londiste3 CONFIG copy TABLE``: the command line
+``python -m engine.londiste.copy CONFIG.ini TABLE`` (the door, runnable by hand),
+which the worker runs in a process forked from itself (``spawn``: no interpreter
+start-up and imports, which were most of a small table's copy time).  It is a
+worker (not the node's main one) named ``<consumer>.copy.<table>`` on the source
+node, pidfile and status file ``<name>.copy.<table>``.  It gets SIGTERM when its
+worker dies and is stopped by the worker's shutdown: a copy never outlives it.
 
-``in-copy``: the copy consumer is (re-)registered on the provider at its current
-tick T, then one source transaction (repeatable read) reads its snapshot and
-streams ``COPY (select common columns from only table [where copy_condition]) TO
-STDOUT`` into ``COPY ... FROM STDIN`` of the target concurrently (a pipe and a
-thread: the cascade worker's ``_pipe_copy``).  In the one target transaction:
-the table is locked, its non-key indexes are dropped, it is truncated (unless
-``skip_truncate``), copied, the indexes are built again, the copy consumer's
+Source node: the provider, or the table's ``copy_node`` attribute: a node name, or
+``?`` for the nearest node up from the provider that has the table with a handler
+keeping its rows (the original's find_copy_source).  A copy from a node other than
+the provider hands its table over without its snapshot (txids are per cluster).
+
+``in-copy``: first the original's waits: ``copy_role`` wait-copy (another part
+queue of the same destination copies first), ``copy_pos`` >= ``max_parallel_copy``
+(table attribute, default 8), the table not ok on a copy_node.  Then the copy
+consumer is (re-)registered on the source at its current tick T, and one source
+transaction (repeatable read) reads its snapshot and streams ``COPY (select common
+columns from only table [where copy_condition]) TO STDOUT`` into ``COPY ... FROM
+STDIN`` of the target concurrently (a pipe and a thread: the cascade worker's
+``_pipe_copy``).  In the one target transaction: the table is locked, its
+indexes, primary key and unique constraints are dropped, it is truncated (unless
+``skip_truncate``), copied, keys and indexes are built again, the copy consumer's
 position (T) is stored here, and the state becomes ``catching-up`` with the
-snapshot.  A kill -9 anywhere before that commit leaves ``in-copy``: the worker
-starts the copy again, which starts over.
+snapshot.  A ``wait-replay`` part (its destination's first part copied already)
+only adds its rows: no lock, drop or truncate.  A kill -9 anywhere before that
+commit leaves ``in-copy``: the worker starts the copy again, which starts over.
 
 ``catching-up``: the copy replays batches from T for its table only, skipping the
-events its snapshot saw.  When a round finds no batch, it asks ``wanna-sync:<tick>``
-and waits; main answers ``do-sync:<tick>``; the copy replays up to that tick,
-sets ``ok``, unregisters and exits.  Replay positions commit with the data, as in
-the main worker, so a kill -9 during catching up resumes.
+events its snapshot saw.  Caught up (a round without a batch), it asks the source
+for a tick (``pgq.force_tick``: the next ticker run makes it, instead of the
+queue's idle period) and says ``wanna-sync:<tick>`` at the batch that tick ends;
+main answers ``do-sync:<tick>``; the copy replays up to that tick, sets ``ok``,
+unregisters and exits.  Each side NOTIFYs the other (``pgq_node_state``, payload
+the queue) with its state change, and waits for that, not for a poll interval.
+Replay positions commit with the data, as in the main worker, so a kill -9
+during catching up resumes.  The new rows are analyzed after the hand-over.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
+import importlib
 import logging
+import os
+import signal
+import stat
 import sys
 import time
 from collections.abc import Sequence
@@ -44,9 +65,13 @@ from engine.consumer import Event
 from engine.db import fetch_value
 from engine.londiste.worker import Replicator, TableState
 
-__all__ = ["CopyTable", "main"]
+__all__ = ["CopyProcess", "CopyTable", "main", "spawn"]
 
 log = logging.getLogger(__name__)
+
+
+#: copies of one destination table at once unless max_parallel_copy says (the original's)
+MAX_PARALLEL_COPY = 8
 
 
 class _CopyDone(Exception):
@@ -70,6 +95,17 @@ class CopyTable(Replicator):
         self.copy_table = ""
         self.main_consumer = ""
         self.was_idle = False
+        #: the node copied from, and whether it is the provider (then main may use
+        #: the copy's snapshot: same cluster, same txids)
+        self.source_node: str | None = None
+        self.source_is_provider = True
+        #: the position a tick was asked for while caught up (one force_tick each)
+        self._tick_asked_at: int | None = None
+        self._waiting_said = ""
+        #: the node copy_node=? found (looked for once per copy process)
+        self._found_source: tuple[str, str] | None = None
+        #: copy_role at the start of the copy (londiste._coordinate_copy)
+        self._copy_role: str | None = None
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
@@ -104,6 +140,9 @@ class CopyTable(Replicator):
                 log.error("table %s is not local here: nothing to copy", self.copy_table)
                 raise _CopyDone
             if t.state == "in-copy":
+                if not self.may_copy(dst, t):
+                    self.end_transaction(dst)
+                    return False
                 self.do_copy(t)
                 return True
             if t.state not in ("catching-up", "wanna-sync", "do-sync"):
@@ -118,8 +157,24 @@ class CopyTable(Replicator):
             return False
 
     def _idle(self) -> None:
+        """Caught up (no batch): ask the provider for the tick that wanna-sync needs.
+
+        wanna-sync is said at the end tick of the batch after an idle round (the
+        original's rule), so a caught-up copy needs one new tick; force_tick makes
+        the ticker's next run make it instead of waiting for its idle period.
+        Once per position: a tick that does not come is not asked again and again.
+        """
         self.was_idle = True
         super()._idle()
+        t = self.tables.get(self.copy_table)
+        state = self.consumer_state
+        if t is None or t.state != "catching-up" or state is None:
+            return
+        pos = state["completed_tick"]
+        if pos == self._tick_asked_at or self.src is None or self.src.closed:
+            return
+        self._tick_asked_at = pos
+        self.ask_for_tick(self.src)
 
     def process_batch_events(
         self,
@@ -162,6 +217,7 @@ class CopyTable(Replicator):
                     self.set_table_state(
                         cur, t.name, f"wanna-sync:{batch.tick_id}", t.custom_snapshot
                     )
+                    self.notify_state(cur)
                     self.was_idle = False
                     return False
                 return True
@@ -172,11 +228,14 @@ class CopyTable(Replicator):
     ) -> None:
         """do-sync reached: ok + our position gone here in one commit, then on the provider."""
         log.info("table %s: in sync, handing it over to replay", t.name)
-        self.set_table_state(cur, t.name, "ok", t.custom_snapshot)
+        # a snapshot of another node's cluster says nothing about the provider's txids
+        snapshot = t.custom_snapshot if self.copied_from_provider(cur) else None
+        self.set_table_state(cur, t.name, "ok", snapshot)
         cur.execute(
             "select * from pgq_node.unregister_consumer(%s, %s)",
             (self.queue_name, self.consumer_name),
         )
+        self.notify_state(cur)
         self.end_transaction(dst)
         kill_point("copy_handed_over")
         with src.cursor() as scur:
@@ -184,6 +243,12 @@ class CopyTable(Replicator):
                 "select pgq.unregister_consumer(%s, %s)", (self.queue_name, self.consumer_name)
             )
         self.end_transaction(src)
+        # statistics for the new rows, after the hand-over (the original leaves them to
+        # autovacuum); not holding anything up, so a failure is only a log line
+        try:
+            cur.execute(sql.SQL("analyze {}").format(sql.Identifier(*_split(t.dest_table))))
+        except psycopg2.Error as e:
+            log.warning("table %s: analyze after the copy: %s", t.name, e)
 
     def interesting(self, ev: Event) -> TableState | None:
         ts = self.tables.get(ev.extra1 or "")
@@ -201,8 +266,27 @@ class CopyTable(Replicator):
         raise _CopyDone
 
     # -- the initial copy --------------------------------------------------------------
+    def copied_from_provider(self, cur: Any) -> bool:
+        """True if the copy's source node is this node's provider (the main worker's)."""
+        row = self._api_row(
+            cur,
+            "select * from pgq_node.get_consumer_state(%s, %s)",
+            (self.queue_name, self.main_consumer),
+        )
+        src = self._api_row(
+            cur,
+            "select * from pgq_node.get_consumer_state(%s, %s)",
+            (self.queue_name, self.consumer_name),
+        )
+        return bool(src["provider_node"] == row["provider_node"])
+
     def copy_source(self, dst: psycopg2.extensions.connection, t: TableState) -> tuple[str, str]:
-        """(node name, location) to copy from: the provider, or the copy_node attribute."""
+        """(node name, location) to copy from: the provider, or the copy_node attribute.
+
+        ``copy_node=NAME`` names a member of the queue (a branch near this node, say);
+        ``copy_node=?`` takes the nearest node up from the provider that replicates
+        the table with a handler that keeps its rows (the original's find_copy_source).
+        """
         with dst.cursor() as cur:
             row = self._api_row(
                 cur,
@@ -223,7 +307,90 @@ class CopyTable(Replicator):
                 node, location = want, found[0]
         if not location:
             raise DaemonError(f"no provider location for queue {self.queue_name}")
+        if want == "?":
+            if self._found_source is None:
+                self._found_source = self.find_copy_source(t.name, location)
+            node, location = self._found_source
         return node, location
+
+    def find_copy_source(self, table: str, location: str) -> tuple[str, str]:
+        """Walk up from the node at location to the first one having the table's rows."""
+        seen: set[str] = set()
+        while True:
+            conn = _open(self.remote_connstr(location), f"{self.job_name} copy")
+            try:
+                conn.autocommit = True
+                with conn.cursor() as cur:
+                    info = self._api_row(
+                        cur, "select * from pgq_node.get_node_info(%s)", (self.queue_name,)
+                    )
+                    cur.execute(
+                        "select local, table_attrs from londiste.get_table_list(%s)"
+                        " where table_name = %s",
+                        (self.queue_name, table),
+                    )
+                    found = cur.fetchone()
+            finally:
+                conn.close()
+            name = info["node_name"]
+            if found is not None and found[0] and self._keeps_rows(table, found[1]):
+                log.info("table %s: node %s has it, copying from there", table, name)
+                return name, location
+            log.info("table %s: node %s cannot be copied from", table, name)
+            if info["node_type"] == "root" or not info["provider_location"] or name in seen:
+                raise DaemonError(f"table {table}: no node up to the root can be copied from")
+            seen.add(name)
+            location = info["provider_location"]
+
+    @staticmethod
+    def _keeps_rows(table: str, attrs: str | None) -> bool:
+        """The handler named in table_attrs stores the table's rows (copy-able from)."""
+        from engine.londiste.handlers import build_handler, parse_row
+
+        parsed = {k: v or "" for k, v in parse_row(attrs).items()}
+        hstr = parsed.get("handler", parsed.get("handlers", ""))
+        try:
+            return bool(build_handler(table, hstr, table).needs_copy)
+        except Exception:
+            return False
+
+    def may_copy(self, dst: psycopg2.extensions.connection, t: TableState) -> bool:
+        """in-copy: False while the copy must wait (the original's checks, in its order).
+
+        - ``copy_role`` wait-copy: another part queue of the same destination copies first;
+        - ``max_parallel_copy`` (table attribute, default 8): at most that many part
+          queues' copies of one destination table run at once (``copy_pos``);
+        - the table must be ``ok`` on the source node (the main worker checks the
+          provider before it starts a copy; a copy_node is checked here).
+        """
+        with dst.cursor() as cur:
+            cur.execute(
+                "select copy_role, copy_pos from londiste.get_table_list(%s) where table_name = %s",
+                (self.queue_name, t.name),
+            )
+            row = cur.fetchone()
+        role, pos = (row[0], row[1] or 0) if row else (None, 0)
+        self._copy_role = role
+        limit = int(t.table_attrs.get("max_parallel_copy") or MAX_PARALLEL_COPY)
+        why = ""
+        if role == "wait-copy":
+            why = "waiting for the first part queue's copy"
+        elif pos >= limit:
+            why = f"max_parallel_copy ({limit}) copies of its destination are running"
+        elif t.table_attrs.get("copy_node"):
+            node, location = self.copy_source(dst, t)
+            conn = _open(self.remote_connstr(location), f"{self.job_name} copy")
+            try:
+                conn.autocommit = True
+                state = self.provider_states(conn).get(t.name, "")
+            finally:
+                conn.close()
+            if state not in ("ok", "?"):
+                why = f"not in sync on node {node} yet"
+        if why and why != self._waiting_said:
+            log.info("table %s: %s", t.name, why)
+        self._waiting_said = why
+        return not why
 
     def do_copy(self, t: TableState) -> None:
         dst = self.get_dst()
@@ -268,8 +435,6 @@ class CopyTable(Replicator):
                 time.monotonic() - started,
                 tick,
             )
-            with src.cursor() as scur:
-                scur.execute("select pgq.force_tick(%s)", (q,))
         finally:
             self.end_transaction(dst, commit=False)
             src.close()
@@ -306,7 +471,11 @@ class CopyTable(Replicator):
             again = self.tables.get(t.name)
             if again is None or again.state != "in-copy":
                 raise DaemonError(f"table {t.name} is no longer in-copy")
-            cur.execute(sql.SQL("lock table only {} in access exclusive mode").format(dest))
+            # wait-replay: a part queue whose first one copied already adds its rows to
+            # the destination they share (the original's "don't touch" mode)
+            append = self._copy_role == "wait-replay"
+            if not append:
+                cur.execute(sql.SQL("lock table only {} in access exclusive mode").format(dest))
             with src.cursor() as scur:
                 src_cols = self.columns(scur, t.name)
             dst_cols = self.columns(cur, t.dest_table)
@@ -314,24 +483,26 @@ class CopyTable(Replicator):
             missing = [c for c in src_cols if c not in dst_cols]
             if missing:
                 log.warning("table %s: columns %s are not on this node", t.name, ", ".join(missing))
-            indexes = self.drop_indexes(cur, t.dest_table)
-            if t.table_attrs.get("skip_truncate", "") in ("", "0"):
-                cur.execute(sql.SQL("truncate only {}").format(dest))
+            # rows go in faster without the indexes: the keys and indexes are built again
+            # once after the COPY (in the same transaction: a kill -9 brings them back)
             h = t.handler
+            real_copy = getattr(h, "real_copy", None)  # a handler's own copy may need its keys
+            indexes = [] if append else self.drop_indexes(cur, t.dest_table)
+            keys = [] if append or real_copy else self.drop_keys(cur, t.dest_table)
+            if not append and t.table_attrs.get("skip_truncate", "") in ("", "0"):
+                cur.execute(sql.SQL("truncate only {}").format(dest))
             prepare = getattr(h, "prepare_copy", None)  # engine.londiste.handlers_copy
             if prepare is not None:
                 prepare(cur)
             # the table's copy_condition and the handler's (shard's hash), both
             conds = [t.table_attrs.get("copy_condition"), h.copy_condition() if h else None]
             cond = " and ".join(f"({c})" for c in conds if c) or None
-            real_copy = getattr(h, "real_copy", None)
             rows = None if real_copy is None else real_copy(src, cur, t.name, cols, cond)
             if rows is not None:
                 kill_point("copy_rows_done")
                 for ddl in indexes:
                     cur.execute(ddl)
-                cur.execute(sql.SQL("analyze {}").format(dest))
-                return int(rows)
+                return int(rows)  # analyzed after the hand-over, as the plain copy
             collist = sql.SQL(", ").join(map(sql.Identifier, cols))
             select = sql.SQL("select {} from only {}").format(
                 collist, sql.Identifier(*_split(t.name))
@@ -343,10 +514,49 @@ class CopyTable(Replicator):
             copy_in = sql.SQL("copy {} ({}) from stdin").format(dest, collist)
             counter = CascadedWorker._pipe_copy(src, copy_out, cur, copy_in)
             kill_point("copy_rows_done")
+            for name, definition in keys:
+                cur.execute(
+                    sql.SQL("alter table only {} add constraint {} {}").format(
+                        dest, sql.Identifier(name), sql.SQL(definition)
+                    )
+                )
             for ddl in indexes:
                 cur.execute(ddl)
-            cur.execute(sql.SQL("analyze {}").format(dest))
         return counter.rows
+
+    @staticmethod
+    def drop_keys(cur: Any, table: str) -> list[tuple[str, str]]:
+        """Drop the table's primary key and unique constraints that nothing else needs.
+
+        Returns (name, definition) of those dropped.  One that another object
+        depends on (a foreign key left in place, a view) stays: its drop is undone
+        at a savepoint.
+        """
+        schema, rel = _split(table)
+        cur.execute(
+            "select k.conname, pg_get_constraintdef(k.oid) from pg_constraint k"
+            " join pg_class c on c.oid = k.conrelid"
+            " join pg_namespace n on n.oid = c.relnamespace"
+            " where n.nspname = %s and c.relname = %s and k.contype in ('p', 'u')"
+            " order by k.contype, k.conname",
+            (schema, rel),
+        )
+        dropped = []
+        for name, definition in cur.fetchall():
+            cur.execute("savepoint londiste_copy_key")
+            try:
+                cur.execute(
+                    sql.SQL("alter table only {} drop constraint {}").format(
+                        sql.Identifier(schema, rel), sql.Identifier(name)
+                    )
+                )
+            except psycopg2.Error as e:
+                cur.execute("rollback to savepoint londiste_copy_key")
+                log.debug("table %s: keeping %s during the copy: %s", table, name, e)
+                continue
+            cur.execute("release savepoint londiste_copy_key")
+            dropped.append((name, definition))
+        return dropped
 
     @staticmethod
     def drop_indexes(cur: Any, table: str) -> list[str]:
@@ -365,6 +575,118 @@ class CopyTable(Replicator):
         for name, _ in found:
             cur.execute(sql.SQL("drop index {}").format(sql.Identifier(schema, name)))
         return [ddl for _, ddl in found]
+
+
+# -- the copy process, forked from the worker ----------------------------------------------
+#: prctl(2) option: the signal a child gets when its parent dies
+_PR_SET_PDEATHSIG = 1
+
+
+class CopyProcess:
+    """A copy forked by the worker: its pid, and poll/signal/wait as subprocess.Popen's."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        """The exit status once the copy ended (it is reaped then), else None."""
+        if self.returncode is None:
+            try:
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = -1  # reaped elsewhere
+                return self.returncode
+            if done == self.pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)
+
+    def wait(self, timeout: float) -> int | None:
+        """Wait up to timeout seconds for the end; its status, or None if still running."""
+        deadline = time.monotonic() + timeout
+        while self.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.returncode
+
+
+def spawn(module: str, argv: Sequence[str], close_fds: Sequence[int] = ()) -> CopyProcess:
+    """Fork a copy process running ``module.main(argv)`` (the copy door's command line).
+
+    Why a fork and not ``python -m``: the child starts with everything imported,
+    in milliseconds instead of the interpreter's and the imports' fraction of a
+    second, which is most of a small table's copy time.  It is still a process of
+    its own (own session, pid, pidfile, connections), so a kill -9 of the copy is
+    what it was.  The child first makes the worker's inherited database sockets
+    harmless (/dev/null in their place: closing the worker's connection objects
+    there would end the worker's sessions), closes close_fds (the worker's wake-up
+    pipe), drops the inherited log handlers (the copy sets up its own, to the same
+    places) and asks for SIGTERM when the worker dies, so that a copy never
+    outlives its worker.
+    """
+    entry = importlib.import_module(module).main
+    parent = os.getpid()
+    for h in logging.getLogger().handlers:
+        h.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return CopyProcess(pid)
+    code = 1
+    try:
+        _detach_from_worker(parent, close_fds)
+        code = entry(list(argv))
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else int(e.code is not None)
+    except BaseException as e:  # a bug: say it where the worker's log goes
+        with contextlib.suppress(Exception):
+            log.error("copy crashed: %s", e, exc_info=e)
+    finally:
+        with contextlib.suppress(Exception):
+            for h in logging.getLogger().handlers:
+                h.flush()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def _detach_from_worker(parent: int, close_fds: Sequence[int]) -> None:
+    """In the forked child: own session, the worker's sockets and log handlers let go."""
+    os.setsid()
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # the worker died before prctl took effect
+        os._exit(0)
+    for fd in close_fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            if fd <= 2 or fd == null:
+                continue
+            with contextlib.suppress(OSError):
+                if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                    os.dup2(null, fd)
+    except OSError:
+        pass
+    finally:
+        os.close(null)
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+        with contextlib.suppress(Exception):
+            h.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,14 +27,18 @@ snapshot skips the events the copy already saw (txid visible in the snapshot).
 
 Table states (``merge_state``, the original's): NULL (needs a copy) → ``in-copy``
 → ``catching-up`` → ``wanna-sync:<tick>`` → ``do-sync:<tick>`` → ``ok``.  The
-worker (main) starts a copy process (engine.londiste.copy, a separate process
-as the original's ``londiste3 CONFIG copy TABLE``; at most ``parallel_copies`` at
-once) for a table in state NULL once the table is ``ok`` on the provider, after
-dropping its fkeys (``londiste.drop_table_fkey``, restored by
-``londiste.restore_table_fkey`` when both ends are ``ok``).  A copy process that
-died is started again.  When a copy says ``wanna-sync:T`` and main's batch ends at
-or after T, main sets ``do-sync:<its batch end>`` and waits; the copy replays its
-table up to that tick, sets ``ok`` and exits, and main goes on with the table.
+worker (main) starts a copy process (engine.londiste.copy, a process of its own
+as the original's ``londiste3 CONFIG copy TABLE``, forked from the worker; at most
+``parallel_copies`` at once) for a table in state NULL once the table is ``ok`` on
+the provider (or has a copy_node, which the copy checks), after dropping its fkeys
+(``londiste.drop_table_fkey``, restored by ``londiste.restore_table_fkey`` when
+both ends are ``ok``), at a batch or between batches.  A copy process that died is
+started again; the worker's shutdown stops its copies.  When a copy says
+``wanna-sync:T`` and main's batch ends at or after T, main sets ``do-sync:<its
+batch end>`` and waits; the copy replays its table up to that tick, sets ``ok``
+and exits, and main goes on with the table.  Both sides NOTIFY the other with
+their state change and wait for it; a wanna-sync at a tick main has passed
+already gets a new tick from the provider (``pgq.force_tick``).
 
 EXECUTE and copies: scripts run in the main worker only, in queue order (the
 changes buffered before one are applied first; handlers read the structure again
@@ -59,8 +63,7 @@ daemon's.
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
+import signal
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -71,13 +74,14 @@ import psycopg2
 import psycopg2.extensions
 
 from engine.base import DaemonError, pid_alive, read_pidfile
-from engine.cascade.worker import CascadeBatch, CascadedWorker
+from engine.cascade.worker import STATE_CHANNEL, CascadeBatch, CascadedWorker, _open
 from engine.consumer import Event
 from engine.db import describe_error
 from engine.londiste import exec_attrs
 from engine.londiste.handlers import BaseHandler, HandlerError, build_handler, parse_row
 
 __all__ = [
+    "STATE_CHANNEL",
     "Replicator",
     "Snapshot",
     "TableState",
@@ -86,8 +90,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: seconds between looks at the table states while waiting for a copy
-SYNC_WAIT = 0.2
+#: seconds between looks at the table states while waiting for the other side of the
+#: copy handshake (its NOTIFY on STATE_CHANNEL ends the wait at once)
+SYNC_WAIT = 0.5
+#: nodes walked up at most to find the one whose ticker ticks the queue
+MAX_CASCADE_DEPTH = 16
+#: seconds a stopping worker gives its copies to end (SIGTERM) before SIGKILL
+COPY_STOP_TIMEOUT = 10.0
 #: seconds between looks for copy consumers left on the provider
 COPY_CHECK_PERIOD = 60.0
 #: batches after which an ok table's copy snapshot is dropped
@@ -172,7 +181,7 @@ class Replicator(CascadedWorker):
     handler_name: ClassVar[str] = "londiste3"
     copy_module: ClassVar[str] = "engine.londiste.copy"
     ini_template: ClassVar[str] = """
-# table copies running at once (each its own process)
+# table copies running at once (each its own process, forked from the worker)
 #parallel_copies = 1
 
 # seconds a lock may be waited for by admin operations
@@ -182,7 +191,13 @@ class Replicator(CascadedWorker):
     def __init__(self, argv: Sequence[str] | None = None) -> None:
         super().__init__(argv)
         self.tables: dict[str, TableState] = {}
-        self.copy_procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.copy_procs: dict[str, Any] = {}  # table -> engine.londiste.copy.CopyProcess
+        #: in a copy handshake wait: only the other side's NOTIFY on dst ends the sleep
+        self._handshake_wait = False
+        #: a copy was just started: look at the states again without sleeping
+        self._relook = False
+        #: (table, tick) of wanna-syncs a tick was asked for
+        self._ticks_asked: set[tuple[str, int]] = set()
         self._handlers: dict[str, BaseHandler] = {}
         self._snapshot_batches: dict[str, int] = {}
         self._ok_seen: set[str] = set()
@@ -264,9 +279,13 @@ class Replicator(CascadedWorker):
             while not self.sync_tables(src, dst, batch):
                 # let the copy see what we said, then look again (under the lock)
                 self.end_transaction(dst)
-                self.sleep(SYNC_WAIT)
+                if self._relook:
+                    self._relook = False
+                else:
+                    self.wait_handshake(SYNC_WAIT)
                 if not self.looping:
                     raise DaemonError("stopping while waiting for a table copy")
+                del dst.notifies[:]  # what came so far is in the states read next
                 self.refresh_state(dst)
         return super().process_batch_events(src, dst, batch)
 
@@ -292,35 +311,11 @@ class Replicator(CascadedWorker):
                 if t.state == "wanna-sync" and (t.sync_tick or 0) <= (batch.tick_id or 0):
                     log.info("table %s: do-sync at tick %s", t.name, batch.tick_id)
                     self.set_table_state(cur, t.name, f"do-sync:{batch.tick_id}", t.custom_snapshot)
+                    self.notify_state(cur)
                     ready = False
-            copying = [
-                t
-                for t in tables.values()
-                if t.state in ("in-copy", "catching-up", "wanna-sync", "do-sync")
-            ]
-            for t in copying:
-                self.ensure_copy_running(t)
-            missing = [t for t in tables.values() if t.state == "missing"]
-            room = self.parallel_copies - len(copying)
-            if missing and room > 0:
-                provider = self.provider_states(src)
-                for t in missing:
-                    if room <= 0:
-                        break
-                    h = t.handler
-                    if h is not None and not h.needs_copy:
-                        self.set_table_state(cur, t.name, "ok")
-                        continue
-                    if provider.get(t.name, "") not in ("ok", "?"):
-                        log.info("table %s is not ok on the provider yet", t.name)
-                        continue
-                    self.drop_fkeys(cur, t.dest_table)
-                    self.set_table_state(cur, t.name, "in-copy")
-                    room -= 1
-                    ready = False
-                    self.end_transaction(dst)  # the copy must see in-copy
-                    self.launch_copy(t)
-                    return False
+            if self.start_copies(src, dst, cur, tables):
+                self._relook = True
+                return False
             ok_now = {t.name for t in tables.values() if t.state == "ok"}
             synced = {t.name for t in tables.values() if t.state == "ok" and not t.custom_snapshot}
             if synced - self._synced_seen:
@@ -335,6 +330,160 @@ class Replicator(CascadedWorker):
                 self._copies_checked = now
             self._ok_seen = ok_now
         return ready
+
+    def start_copies(
+        self,
+        src: psycopg2.extensions.connection,
+        dst: psycopg2.extensions.connection,
+        cur: Any,
+        tables: dict[str, TableState],
+    ) -> bool:
+        """Keep the copies running and start one for a table that needs it (room allowing).
+
+        A table needs a copy in state NULL once it is ok on the provider (a table
+        with a copy_node: its copy checks that node).  Its fkeys are dropped, it is
+        set in-copy and committed (the copy must see it), and the copy is started;
+        True then (dst's transaction is over).
+        """
+        copying = [
+            t
+            for t in tables.values()
+            if t.state in ("in-copy", "catching-up", "wanna-sync", "do-sync")
+        ]
+        for t in copying:
+            self.ensure_copy_running(t)
+        missing = [t for t in tables.values() if t.state == "missing"]
+        room = self.parallel_copies - len(copying)
+        if not missing or room <= 0:
+            return False
+        provider = self.provider_states(src)
+        for t in missing:
+            h = t.handler
+            if h is not None and not h.needs_copy:
+                self.set_table_state(cur, t.name, "ok")
+                continue
+            if not t.table_attrs.get("copy_node") and provider.get(t.name, "") not in ("ok", "?"):
+                log.info("table %s is not ok on the provider yet", t.name)
+                continue
+            self.drop_fkeys(cur, t.dest_table)
+            self.set_table_state(cur, t.name, "in-copy")
+            self.end_transaction(dst)  # the copy must see in-copy
+            self.launch_copy(t)
+            return True
+        return False
+
+    def notify_state(self, cur: Any) -> None:
+        """Wake the other side of the copy handshake (at this transaction's commit)."""
+        cur.execute("select pg_catalog.pg_notify(%s, %s)", (STATE_CHANNEL, self.queue_name))
+
+    def _peer_notified(self) -> bool:
+        """A state NOTIFY for this queue from another session (not our own echo)."""
+        conn = self.dst
+        if conn is None or conn.closed:
+            return False
+        mine = conn.info.backend_pid
+        return any(n.payload == self.queue_name and n.pid != mine for n in conn.notifies)
+
+    def wait_handshake(self, seconds: float) -> None:
+        """Sleep until the copy handshake's other side NOTIFYs (or seconds pass).
+
+        Provider ticks do not end it: the batch we hold is the one we wait with.
+        """
+        self._handshake_wait = True
+        try:
+            self.sleep(seconds)
+        finally:
+            self._handshake_wait = False
+
+    def wake_fds(self) -> list[int]:
+        if self._handshake_wait:
+            return [self.dst.fileno()] if self.dst is not None and not self.dst.closed else []
+        return super().wake_fds()
+
+    def wake_pending(self) -> bool:
+        if self._handshake_wait:
+            return self._peer_notified()
+        return super().wake_pending()
+
+    def on_readable(self, fds: list[int]) -> bool:
+        if not self._handshake_wait:
+            return super().on_readable(fds)
+        dst = self.dst
+        if dst is None or dst.closed:
+            return True
+        try:
+            dst.poll()
+        except psycopg2.Error:
+            return True  # connection lost: the next round finds out
+        if self._peer_notified():
+            return True
+        del dst.notifies[:]
+        return False
+
+    def _idle(self) -> None:
+        """No batch: the handshake steps that need none (main worker only).
+
+        New tables get their copy now rather than at the next batch (which an idle
+        queue makes only at its idle period), and a wanna-sync at a tick this worker
+        has passed gets the new tick it needs from the provider (pgq.force_tick)
+        instead of waiting for the ticker's idle period.
+        """
+        super()._idle()
+        if not self.main_worker or self.consumer_state is None:
+            return
+        src, dst = self.src, self.get_dst()
+        if src is None or src.closed:
+            return
+        done = self.consumer_state["completed_tick"] or 0
+        with dst.cursor() as cur:
+            cur.execute(
+                "begin; select pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                (f"pgq_node worker {self.queue_name} {self.consumer_name}",),
+            )
+            tables = self.load_tables(cur)
+            for t in tables.values():
+                tick = t.sync_tick or 0
+                if (
+                    t.state == "wanna-sync"
+                    and tick <= done
+                    and (t.name, tick) not in self._ticks_asked
+                ):
+                    self._ticks_asked.add((t.name, tick))
+                    self.ask_for_tick(src)
+            self.start_copies(src, dst, cur, tables)
+        self.end_transaction(dst)
+
+    def ask_for_tick(self, src: psycopg2.extensions.connection) -> None:
+        """pgq.force_tick where the queue is ticked: on src, or up the cascade from it.
+
+        A branch's queue has an external ticker (its ticks are its provider's,
+        copied by its worker): the root's ticker is the one to ask.  Best effort: a
+        node that does not answer just means waiting for the ticker's idle tick.
+        """
+        q = self.queue_name
+        conn, opened = src, False
+        try:
+            for _ in range(MAX_CASCADE_DEPTH):
+                with conn.cursor() as cur:
+                    cur.execute("select queue_external_ticker from pgq.get_queue_info(%s)", (q,))
+                    row = cur.fetchone()
+                    if row is not None and not row[0]:
+                        cur.execute("select pgq.force_tick(%s)", (q,))
+                        return
+                    cur.execute("select provider_location from pgq_node.get_node_info(%s)", (q,))
+                    up = cur.fetchone()
+                if opened:
+                    conn.close()
+                if up is None or not up[0]:
+                    return
+                conn = _open(self.remote_connstr(up[0]), f"{self.job_name} worker")
+                conn.autocommit = True
+                opened = True
+        except psycopg2.Error as e:
+            log.debug("force_tick upstream: %s", describe_error(e))
+        finally:
+            if opened and not conn.closed:
+                conn.close()
 
     def drop_copy_consumers(self, src: psycopg2.extensions.connection, busy: set[str]) -> None:
         """Unregister copy consumers left on the provider for tables not being copied (a copy
@@ -394,30 +543,37 @@ class Replicator(CascadedWorker):
         self.launch_copy(t)
 
     def launch_copy(self, t: TableState) -> None:
-        """Start ``python -m engine.londiste.copy CONFIG TABLE`` (own session, same log)."""
+        """Start the copy of a table: ``engine.londiste.copy`` (the door's ``CONFIG TABLE``
+        command line) in a process forked from this one (engine.londiste.copy.spawn)."""
+        from engine.londiste.copy import spawn
+
         old = self.copy_procs.pop(t.name, None)
         if old is not None:
             old.poll()
-        cmd = [sys.executable, "-m", self.copy_module, self.args.config, t.name]
+        argv = [self.args.config, t.name]
         if self.args.section:
-            cmd += ["--section", self.args.section]
+            argv += ["--section", self.args.section]
         for item in self.args.set:
-            cmd += ["--set", item]
+            argv += ["--set", item]
         if self.args.verbose:
-            cmd.append("-v")
+            argv.append("-v")
         log.info("launching the copy of %s", t.name)
-        self.copy_procs[t.name] = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=None,
-            stderr=None,
-            start_new_session=True,
-            env=dict(os.environ),
-        )
+        self.copy_procs[t.name] = spawn(self.copy_module, argv, (self._wake_r, self._wake_w))
 
     def shutdown(self) -> None:
-        for proc in self.copy_procs.values():
-            proc.poll()
+        """The copies stop with the worker: SIGTERM (each rolls back what it has not
+        committed; the next worker starts them again), SIGKILL after COPY_STOP_TIMEOUT."""
+        procs = [p for p in self.copy_procs.values() if p.poll() is None]
+        for p in procs:
+            log.info("stopping the copy process %d", p.pid)
+            p.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + COPY_STOP_TIMEOUT
+        for p in procs:
+            if p.wait(max(0.0, deadline - time.monotonic())) is None:
+                log.warning("copy process %d did not stop: killing it", p.pid)
+                p.send_signal(signal.SIGKILL)
+                p.wait(1.0)
+        self.copy_procs = {}
         super().shutdown()
 
     # -- events --------------------------------------------------------------------------
