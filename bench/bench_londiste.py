@@ -21,9 +21,16 @@ the copy handshake is not held up by the 60 s idle default).  The SQL is ours
 (sql/londiste) when the tree has it, else the installed original extensions.
 With --original (default when /usr/bin/londiste and pgqd exist), the original
 script runs in a second cluster in the same run and its figures are printed beside.
+PostgreSQL's built-in logical replication runs the same workload
+(/work/shared/bench/bench_logical.sh, in a third cluster with wal_level=logical)
+unless --no-logical.
+
+The apply figure counts from the first change on the root, so the root's own time
+(the DO block with the capture triggers, "source time") is inside it; "after the
+source" is the rest: the tick latency and the replay left when the root is done.
 
 Usage: python bench/bench_londiste.py [--rows 100000] [--changes 100000] [--per-txn 1000]
-       [--no-original]
+       [--no-original] [--no-logical]
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ from engine.pgcluster import create_cluster  # noqa: E402
 
 Q = "bench_replika"
 ORIGINAL_SCRIPT = Path("/work/shared/bench/bench_londiste_original.sh")
+LOGICAL_SCRIPT = Path("/work/shared/bench/bench_logical.sh")
 REFERENCE = {"copy": "~21 s", "apply": "~20,000 changes/s"}
 TABLE_DDL = (
     "create table public.bench_tbl (id int primary key, name text not null, val numeric,"
@@ -260,8 +268,11 @@ def run_ours(args: argparse.Namespace) -> dict[str, float]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run_original(args: argparse.Namespace) -> dict[str, str]:
-    cluster = create_cluster()
+def run_script(
+    args: argparse.Namespace, script: Path, settings: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Run a reference script (``name value unit`` lines) on a cluster of its own."""
+    cluster = create_cluster(settings=settings)
     try:
         env = dict(
             os.environ,
@@ -271,7 +282,7 @@ def run_original(args: argparse.Namespace) -> dict[str, str]:
             PER_TXN=str(args.per_txn),
         )
         res = subprocess.run(
-            ["bash", str(ORIGINAL_SCRIPT)], env=env, capture_output=True, text=True, timeout=1200
+            ["bash", str(script)], env=env, capture_output=True, text=True, timeout=1200
         )
         out = {}
         for line in res.stdout.splitlines():
@@ -279,10 +290,33 @@ def run_original(args: argparse.Namespace) -> dict[str, str]:
             if len(parts) == 3:
                 out[parts[0]] = parts[1]
         if not out:
-            print(f"# original failed: {res.stderr[-1500:]}", file=sys.stderr)
+            print(f"# {script.name} failed: {res.stderr[-1500:]}", file=sys.stderr)
         return out
     finally:
         cluster.destroy() if hasattr(cluster, "destroy") else cluster.stop()
+
+
+def run_original(args: argparse.Namespace) -> dict[str, str]:
+    return run_script(args, ORIGINAL_SCRIPT)
+
+
+def run_logical(args: argparse.Namespace) -> dict[str, str]:
+    """The built-in logical replication, publisher and subscriber in one cluster."""
+    return run_script(
+        args,
+        LOGICAL_SCRIPT,
+        {"wal_level": "logical", "max_replication_slots": "10", "max_wal_senders": "10"},
+    )
+
+
+def _after(out: dict[str, str], prefix: str) -> str:
+    """Seconds from the end of the source's changes until equal, from a script's output."""
+    try:
+        total = float(out[f"{prefix}_changes_total_seconds"])
+        source = float(out[f"{prefix}_changes_source_seconds"])
+    except (KeyError, ValueError):
+        return "-"
+    return f"{total - source:.2f}"
 
 
 def main() -> int:
@@ -291,6 +325,7 @@ def main() -> int:
     p.add_argument("--changes", type=int, default=100_000)
     p.add_argument("--per-txn", type=int, default=1000)
     p.add_argument("--no-original", action="store_true")
+    p.add_argument("--no-logical", action="store_true")
     args = p.parse_args()
     ours = run_ours(args)
     orig: dict[str, str] = {}
@@ -301,24 +336,48 @@ def main() -> int:
         and shutil.which("pgqd")
     ):
         orig = run_original(args)
-    print(f"{'metric':38} {'ours':>14} {'original':>14} {'reference':>20}")
-    print(
-        f"{'initial copy until in sync (s)':38} {ours['copy_s']:>14.2f}"
-        f" {orig.get('londiste_initial_copy_seconds', '-'):>14} {REFERENCE['copy']:>20}"
+    lr: dict[str, str] = {}
+    if not args.no_logical and LOGICAL_SCRIPT.exists():
+        lr = run_logical(args)
+    print(f"{'metric':40} {'ours':>10} {'original':>10} {'logical':>10} {'reference':>18}")
+
+    def line(name: str, value: str, o: str = "-", lg: str = "-", ref: str = "") -> None:
+        print(f"{name:40} {value:>10} {o:>10} {lg:>10} {ref:>18}")
+
+    line(
+        "initial copy until in sync (s)",
+        f"{ours['copy_s']:.2f}",
+        orig.get("londiste_initial_copy_seconds", "-"),
+        lr.get("logical_initial_copy_seconds", "-"),
+        f"{REFERENCE['copy']} / 0.30 s",
     )
-    print(
-        f"{'apply rate (changes/s)':38} {ours['apply_rate']:>14,.0f}"
-        f" {orig.get('londiste_changes_apply_rate', '-'):>14} {REFERENCE['apply']:>20}"
+    line(
+        "apply rate (changes/s)",
+        f"{ours['apply_rate']:,.0f}",
+        orig.get("londiste_changes_apply_rate", "-"),
+        lr.get("logical_changes_apply_rate", "-"),
+        "~20,000 / ~131k",
     )
-    print(f"{'replay alone, worker start incl. (ch/s)':38} {ours['replay_rate']:>14,.0f} {'-':>14}")
-    print(
-        f"{'changes: source time (s)':38} {ours['source_s']:>14.2f}"
-        f" {orig.get('londiste_changes_source_seconds', '-'):>14}"
+    line(
+        "changes: source time (s)",
+        f"{ours['source_s']:.2f}",
+        orig.get("londiste_changes_source_seconds", "-"),
+        lr.get("logical_changes_source_seconds", "-"),
     )
-    print(
-        f"{'changes: until equal (s)':38} {ours['apply_total_s']:>14.2f}"
-        f" {orig.get('londiste_changes_total_seconds', '-'):>14}"
+    line(
+        "changes: until equal (s)",
+        f"{ours['apply_total_s']:.2f}",
+        orig.get("londiste_changes_total_seconds", "-"),
+        lr.get("logical_changes_total_seconds", "-"),
     )
+    line(
+        "changes: after the source (s)",
+        f"{ours['apply_total_s'] - ours['source_s']:.2f}",
+        _after(orig, "londiste"),
+        _after(lr, "logical"),
+    )
+    line("replay alone, worker start incl. (ch/s)", f"{ours['replay_rate']:,.0f}")
+    line("replay alone (s)", f"{ours['replay_s']:.2f}")
     return 0
 
 

@@ -250,6 +250,9 @@ class CopyTable(Replicator):
         except psycopg2.Error as e:
             log.warning("table %s: analyze after the copy: %s", t.name, e)
 
+    def replays_table(self, ts: TableState) -> bool:
+        return ts.name == self.copy_table and ts.state in ("catching-up", "do-sync", "wanna-sync")
+
     def interesting(self, ev: Event) -> TableState | None:
         ts = self.tables.get(ev.extra1 or "")
         if ts is None or ts.name != self.copy_table:

@@ -183,6 +183,11 @@ class BaseHandler:
         """A WHERE for the initial COPY (None: every row)."""
         return None
 
+    def set_based(self) -> bool:
+        """True if the worker may apply this table's row events in the database
+        (londiste._apply_rows) instead of through add_event/flush."""
+        return False
+
 
 class NopHandler(BaseHandler):
     """Does nothing with the events."""
@@ -482,6 +487,15 @@ class RowHandler(BaseHandler):
 
     def copy_condition(self) -> str | None:
         return None
+
+    def set_based(self) -> bool:
+        # londiste._apply_rows does what add_event + flush do; a subclass that changes how
+        # rows are applied gets them in Python
+        cls = type(self)
+        return all(
+            getattr(cls, m) is getattr(RowHandler, m)
+            for m in ("add_event", "flush", "apply_one", "_parse", "_insert_sql", "_update_sql")
+        )
 
 
 class BulkHandler(RowHandler):

@@ -72,11 +72,12 @@ from typing import Any, ClassVar
 
 import psycopg2
 import psycopg2.extensions
+from psycopg2 import sql
 
-from engine.base import DaemonError, pid_alive, read_pidfile
+from engine.base import DaemonError, kill_point, pid_alive, read_pidfile
 from engine.cascade.worker import STATE_CHANNEL, CascadeBatch, CascadedWorker, _open
 from engine.consumer import Event
-from engine.db import describe_error
+from engine.db import describe_error, fetch_value
 from engine.londiste import exec_attrs
 from engine.londiste.handlers import BaseHandler, HandlerError, build_handler, parse_row
 
@@ -101,6 +102,32 @@ COPY_STOP_TIMEOUT = 10.0
 COPY_CHECK_PERIOD = 60.0
 #: batches after which an ok table's copy snapshot is dropped
 SNAPSHOT_BATCHES = 3
+#: the temporary table (per session, emptied at commit) a batch is copied into
+BATCH_TABLE = "londiste_batch"
+_BATCH_COLUMNS = (
+    "ev_retry",
+    "ev_type",
+    "ev_id",
+    "ev_time",
+    "ev_txid",
+    "ev_data",
+    "ev_extra1",
+    "ev_extra2",
+    "ev_extra3",
+    "ev_extra4",
+)
+_BATCH_TABLE_DDL = (
+    f"create temp table if not exists {BATCH_TABLE} (ev_id int8, ev_time timestamptz,"
+    " ev_txid int8, ev_retry int4, ev_type text, ev_data text, ev_extra1 text, ev_extra2 text,"
+    " ev_extra3 text, ev_extra4 text) on commit delete rows"
+)
+#: an Event's columns, in its order
+_BATCH_SELECT = (
+    "e.ev_id, e.ev_time, e.ev_txid, e.ev_retry, e.ev_type, e.ev_data,"
+    " e.ev_extra1, e.ev_extra2, e.ev_extra3, e.ev_extra4"
+)
+#: a row event (as londiste._apply_rows takes them)
+_ROW_EVENT = "(left(e.ev_type, 2) in ('I:', 'U:', 'D:') or e.ev_type in ('I', 'U', 'D'))"
 
 
 class Snapshot:
@@ -204,6 +231,13 @@ class Replicator(CascadedWorker):
         self._synced_seen: set[str] = set()
         self._copies_checked = 0.0
         self._used: dict[str, BaseHandler] = {}
+        #: the set-based tables of the batch being applied (None: not from the temp table)
+        self._bulk: dict[str, TableState] | None = None
+        #: the connection whose session has pg_temp.londiste_batch
+        self._batch_table_conn: psycopg2.extensions.connection | None = None
+        self._src_encoding: str | None = None
+        #: the batch's events are in this node's queue already (copy_batch_local)
+        self._forwarded = False
 
     def load_settings(self) -> None:
         super().load_settings()
@@ -521,9 +555,11 @@ class Replicator(CascadedWorker):
             cur.execute("select londiste.restore_table_fkey(%s, %s)", (from_table, fkey))
 
     def set_error(self, err: BaseException) -> None:
-        # what the failed round did is rolled back: look at fkeys and copies again
+        # what the failed round did is rolled back: look at fkeys and copies again (and
+        # the temporary table may have gone with it)
         self._synced_seen = set()
         self._ok_seen = set()
+        self._batch_table_conn = None
         super().set_error(err)
 
     # -- copy processes ------------------------------------------------------------------
@@ -577,6 +613,143 @@ class Replicator(CascadedWorker):
         super().shutdown()
 
     # -- events --------------------------------------------------------------------------
+    def copy_and_process(
+        self,
+        src: psycopg2.extensions.connection,
+        dst: psycopg2.extensions.connection,
+        batch: CascadeBatch,
+    ) -> int:
+        """The batch, COPYed from the provider into a temporary table here, then replayed.
+
+        The events never go through Python one by one: the row events of the tables
+        with a set-based handler are applied by ``londiste._apply_rows`` from the
+        temporary table, a branch copies them into its queue from there
+        (``insert ... select``), and only the rest (cascade, EXECUTE, TRUNCATE,
+        londiste.* events, rows of other handlers) is read into Python.
+        """
+        role = self.role
+        assert role is not None
+        self.ev_buf = []
+        with dst.cursor() as dcur:
+            count = self.load_batch(src, dcur, batch)
+            forward = role.copy_events and self.main_worker
+            # a handler that rewrites or leaves out the events its branch passes on
+            # (shard, obfuscate: get_copy_event) needs every event in Python, in order
+            rewrites = forward and any(
+                getattr(ts.handler, "get_copy_event", None) is not None
+                for ts in self.tables.values()
+            )
+            if forward and not rewrites:
+                self.copy_batch_local(dcur, role)
+            self._forwarded = forward and not rewrites
+            bulk = {} if rewrites else self.bulk_tables()
+            dcur.execute(
+                f"select {_BATCH_SELECT} from pg_temp.{BATCH_TABLE} e"
+                f" where (e.ev_extra1 = any(%s) and {_ROW_EVENT}) is not true order by e.ev_id",
+                (list(bulk),),
+            )
+            stream = [Event(r, batch) for r in dcur.fetchall()]
+        self._bulk = bulk
+        try:
+            self.process_remote_batch(src, batch, stream, dst)
+        finally:
+            self._bulk = None
+            self._forwarded = False
+        return count
+
+    def load_batch(
+        self, src: psycopg2.extensions.connection, dcur: Any, batch: CascadeBatch
+    ) -> int:
+        """COPY the batch's events from the provider into pg_temp.londiste_batch (emptied at
+        commit); returns their count."""
+        if self._batch_table_conn is not dcur.connection:
+            dcur.execute(_BATCH_TABLE_DDL)
+            self._batch_table_conn = dcur.connection
+        with src.cursor() as scur:
+            batch_sql = fetch_value(scur, "select pgq.batch_event_sql(%s)", (batch.batch_id,))
+        batch_sql = batch_sql.removesuffix(" order by 1")  # the table is read in ev_id order
+        copy_out = sql.SQL("copy (select {} from ({}) e) to stdout").format(
+            sql.SQL(", ").join(map(sql.Identifier, _BATCH_COLUMNS)), sql.SQL(batch_sql)
+        )
+        copy_in = sql.SQL("copy {} ({}) from stdin").format(
+            sql.Identifier("pg_temp", BATCH_TABLE),
+            sql.SQL(", ").join(map(sql.Identifier, _BATCH_COLUMNS)),
+        )
+        counter = self._pipe_copy(src, copy_out.as_string(src), dcur, copy_in)
+        kill_point("after_copy")
+        if self._src_encoding is None:
+            self._src_encoding = src.info.parameter_status("server_encoding") or None
+        return counter.rows
+
+    def copy_batch_local(self, dcur: Any, role: Any) -> None:
+        """A branch: the batch's events into this node's queue, from the temporary table."""
+        cols = ["ev_time", "ev_type", "ev_data", "ev_extra1", "ev_extra2", "ev_extra3", "ev_extra4"]
+        exprs: list[sql.Composable] = [sql.Identifier(c) for c in cols]
+        params: list[Any] = []
+        if role.sync_watermark:
+            # copied global watermarks carry this subtree's own (synced) value
+            exprs[2] = sql.SQL(
+                "case when ev_type = 'pgq.global-watermark' then %s::text else ev_data end"
+            )
+            params.append(str(role.global_watermark))
+        if role.keep_event_ids:
+            cols.append("ev_id")
+            exprs.append(sql.Identifier("ev_id"))
+        where = sql.SQL("")
+        if role.filtered_copy:
+            where = sql.SQL(" where ev_type is null or ev_type not like 'pgq.%%'")
+        table = self.event_table(dcur, role)
+        dcur.execute(
+            sql.SQL("insert into {} ({}) select {} from {}{} order by ev_id").format(
+                table,
+                sql.SQL(", ").join(map(sql.Identifier, cols)),
+                sql.SQL(", ").join(exprs),
+                sql.Identifier("pg_temp", BATCH_TABLE),
+                where,
+            ),
+            params,
+        )
+
+    def replays_table(self, ts: TableState) -> bool:
+        """True if this worker applies the table's events now (the main worker: ok tables)."""
+        return ts.state == "ok"
+
+    def bulk_tables(self) -> dict[str, TableState]:
+        """The replayed tables whose handler is applied set-based by londiste._apply_rows."""
+        return {
+            name: ts
+            for name, ts in self.tables.items()
+            if ts.handler is not None and ts.handler.set_based() and self.replays_table(ts)
+        }
+
+    def flush_bulk(
+        self, cur: Any, bulk: dict[str, TableState], first: int | None, last: int | None
+    ) -> None:
+        """Apply the set-based tables' row events with first <= ev_id < last (None: open)."""
+        if not bulk:
+            return
+        tables = list(bulk.values())
+        cur.execute(
+            "select coalesce(sum(r.events), 0), coalesce(sum(r.deleted), 0),"
+            " coalesce(sum(r.updated), 0), coalesce(sum(r.inserted), 0)"
+            " from unnest(%s::text[], %s::text[], %s::text[], %s::text[])"
+            " with ordinality t(tbl, dest, snap, cond, o)"
+            " cross join lateral londiste._apply_rows(%s::regclass, t.tbl, t.dest, %s, %s,"
+            " t.snap, t.cond, %s) r",
+            (
+                [t.name for t in tables],
+                [t.handler.dest_table if t.handler else t.dest_table for t in tables],
+                [t.custom_snapshot for t in tables],
+                [getattr(t.handler, "condition", None) for t in tables],
+                f"pg_temp.{BATCH_TABLE}",
+                first,
+                last,
+                self._src_encoding,
+            ),
+        )
+        row = cur.fetchone()
+        log.debug("applied %s row events: %s deleted, %s updated, %s inserted", *row)
+
     def process_remote_batch(
         self,
         src_db: psycopg2.extensions.connection,
@@ -587,6 +760,7 @@ class Replicator(CascadedWorker):
         role = self.role
         assert role is not None
         evlist = list(events)
+        bulk = self._bulk
         for ts in self.tables.values():
             if ts.handler is not None:
                 ts.handler.prepare_batch(batch.tick_id)
@@ -596,7 +770,7 @@ class Replicator(CascadedWorker):
                 " savepoint londiste_batch"
             )
             try:
-                self.apply_events(src_db, dst_db, evlist, one_by_one=False)
+                self.apply_events(src_db, dst_db, evlist, one_by_one=False, bulk=bulk)
             except (psycopg2.Error, HandlerError) as e:
                 if dst_db.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_UNKNOWN:
                     raise
@@ -609,7 +783,13 @@ class Replicator(CascadedWorker):
                 self.ev_buf = []
                 for h in self._handlers.values():
                     h.prepare_batch(batch.tick_id)
-                self.apply_events(src_db, dst_db, evlist, one_by_one=True)
+                if bulk is not None:
+                    # every event now, the set-based tables' rows included
+                    cur.execute(
+                        f"select {_BATCH_SELECT} from pg_temp.{BATCH_TABLE} e order by e.ev_id"
+                    )
+                    evlist = [Event(r, batch) for r in cur.fetchall()]
+                self.apply_events(src_db, dst_db, evlist, one_by_one=True, bulk=None)
             self.after_batch(cur, batch)
 
     def apply_events(
@@ -618,28 +798,40 @@ class Replicator(CascadedWorker):
         dst_db: psycopg2.extensions.connection,
         events: list[Event],
         one_by_one: bool,
+        bulk: dict[str, TableState] | None = None,
     ) -> None:
+        """Apply the events in order.  bulk (the batch is in pg_temp.londiste_batch): these
+        tables' row events are not in events but applied from there, up to each event that
+        may depend on them (EXECUTE, TRUNCATE, londiste.*) and at the end."""
         role = self.role
         assert role is not None
-        copying = role.copy_events and self.main_worker
+        # events copied into this node's queue already from the temporary table
+        copying = role.copy_events and self.main_worker and not self._forwarded
         used: dict[str, BaseHandler] = {}
         self._used = used
+        applied_to: int | None = None
         with src_db.cursor() as src_curs, dst_db.cursor() as cur:
             for ev in events:
                 if copying:
                     self.copy_event(cur, ev, role.filtered_copy)
                 t = ev.type or ""
+                row_event = t[:2] in ("I:", "U:", "D:") or t in ("I", "U", "D")
+                if bulk and not row_event and not t.startswith("pgq."):
+                    self.flush_bulk(cur, bulk, applied_to, ev.id)
+                    applied_to = ev.id
                 if t.startswith("pgq."):
                     self.process_remote_event(src_curs, cur, ev)
                 elif t.startswith("londiste."):
                     self.londiste_event(cur, ev)
+                    if bulk:
+                        bulk = {n: ts for n, ts in bulk.items() if n in self.tables}
                 elif t == "EXECUTE":
                     self.execute_event(cur, ev)
                 elif t == "R" or t == "TRUNCATE":
                     ts = self.interesting(ev)
                     if ts is not None and ts.handler is not None:
                         ts.handler.truncate(cur)
-                elif t[:2] in ("I:", "U:", "D:") or t in ("I", "U", "D"):
+                elif row_event:
                     ts = self.interesting(ev)
                     if ts is None or ts.handler is None or not ts.handler.applies_events:
                         continue
@@ -657,6 +849,8 @@ class Replicator(CascadedWorker):
                     log.debug("ignoring event %s of type %s", ev.id, t)
             for h in used.values():
                 h.flush(cur)
+            if bulk:
+                self.flush_bulk(cur, bulk, applied_to, None)
 
     def copy_event(self, dst_curs: Any, ev: Event, filtered_copy: bool) -> None:
         """A row event goes into this node's queue as its table's handler says, if it has
@@ -694,9 +888,7 @@ class Replicator(CascadedWorker):
     def interesting(self, ev: Event) -> TableState | None:
         """The event's table if this worker applies it now (state, snapshot)."""
         ts = self.tables.get(ev.extra1 or "")
-        if ts is None:
-            return None
-        if ts.state != "ok":
+        if ts is None or not self.replays_table(ts):
             return None
         return ts if ts.wants(ev) else None
 
@@ -796,6 +988,8 @@ class Replicator(CascadedWorker):
         super().close_connections()
         self._handlers = {}
         self.tables = {}
+        self._batch_table_conn = None
+        self._src_encoding = None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

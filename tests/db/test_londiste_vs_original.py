@@ -31,7 +31,7 @@ MIRROR_ENV = "QADMIN_LONDISTE_MIRROR"
 DEFAULT_MIRROR = "/work/.mirror/pgq+londiste-sql/repo"
 
 # Ours beyond the original (documented in their headers)
-ADDED = {"_partition_suffix", "local_set_skip_truncate"}
+ADDED = {"_apply_rows", "_partition_suffix", "_urldecode", "local_set_skip_truncate"}
 # Deliberate differences of the catalogue: function -> {attribute: (ours, original)}
 CATALOGUE_DEVIATIONS = {
     # in no group of the original's grants, so executable by PUBLIC there; here by

@@ -10,8 +10,8 @@
 --     pgq_admin        maintenance; DML on the tables, as in the original
 --                      (the functions run as their caller, who needs it)
 --
---     local_set_skip_truncate is ours (never installed by the original);
---     it goes to londiste_writer.  Unlike the original, local_change_handler is not executable by
+--     local_set_skip_truncate, _apply_rows and _urldecode are ours (never installed by
+--     the original); they go to londiste_writer.  Unlike the original, local_change_handler is not executable by
 --     everybody (it was in no group of the original's grants) but by
 --     londiste_writer like local_add_table.
 -- ----------------------------------------------------------------------
@@ -76,6 +76,8 @@ grant execute on function
     londiste.execute_start(text, text, text, boolean),
     londiste.execute_start(text, text, text, boolean, text),
     londiste.execute_finish(text, text),
+    londiste._apply_rows(regclass, text, text, int8, int8, text, text, text),
+    londiste._urldecode(text, text),
     londiste.root_notify_change(text, text, text),
     londiste.local_set_table_state(text, text, text, text),
     londiste.local_set_table_attrs(text, text, text),

@@ -67,6 +67,10 @@ select londiste.upgrade_schema();
 \ir ../functions/londiste.execute_start.sql
 \ir ../functions/londiste.execute_finish.sql
 
+-- replay: a batch's row events applied set-based
+\ir ../functions/londiste._urldecode.sql
+\ir ../functions/londiste._apply_rows.sql
+
 -- handlers' helpers: partitions
 \ir ../functions/londiste.create_partition.sql
 \ir ../functions/londiste._partition_suffix.sql
