@@ -292,7 +292,9 @@ def test_sigterm_kills_the_exec_command_too(db, tmp_path):
     wait_for(lambda: marker.exists() and marker.read_text().strip(), what="command started")
     child = int(marker.read_text())
     assert c.stop(signal.SIGTERM) == 0
-    wait_for(lambda: not _alive(child), what="command killed", timeout=5)
+    wait_for(
+        lambda: not _alive(child), what="command killed", timeout=20
+    )  # < the sleep: only a kill ends it sooner
 
 
 def _alive(pid):

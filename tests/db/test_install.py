@@ -24,7 +24,7 @@ def test_install_into_empty_database_and_again(empty_db):
         ("qadmin_ext", "installed"),
     ]
     assert "installed version 3.6.0" in str(reports[0])
-    assert str(reports[3]) == "londiste: installed version 3.8, 51 functions"
+    assert str(reports[3]) == "londiste: installed version 3.8, 53 functions"
     assert str(reports[4]) == "qadmin_ext: installed version 3.6.0, 3 functions"
     reports = install(conn, ["pgq_coop"])
     assert [(r.module, r.action) for r in reports] == [
