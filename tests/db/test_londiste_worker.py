@@ -316,7 +316,11 @@ def test_kill9_of_the_copy_30_times(pair, tmp_path):
     seen: set[int] = set()
     deadline = time.monotonic() + 120
     try:
-        while killed + proc.text().count("test hook: SIGKILL at copy") < KILLS:
+        # at least half the kills at random moments by the test (a fast copy often gets
+        # through before the test's kill: on PostgreSQL 18 the hook's made 17 of 30)
+        while (
+            killed + proc.text().count("test hook: SIGKILL at copy") < KILLS or killed < KILLS // 2
+        ):
             assert time.monotonic() < deadline, f"{killed} kills by the test only"
             assert proc.alive(), proc.text()[-3000:]
             if table_state(branch) == "ok":
