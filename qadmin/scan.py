@@ -31,7 +31,11 @@ class Piece:
 
     @property
     def blank(self) -> bool:
-        return not strip_comments(self.text).strip(" \t\r\n;")
+        text = self.text.strip(" \t\r\n;")
+        # only a comment can make a non-empty text blank, and it starts the text
+        if not text.startswith(("--", "/*")):
+            return not text
+        return not strip_comments(text).strip(" \t\r\n;")
 
 
 def _close_quote(text: str, i: int, escapes: bool) -> int:

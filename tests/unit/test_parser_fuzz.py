@@ -129,3 +129,13 @@ def test_splitter_agrees_with_the_parser(text):
         if not piece.blank:
             pieces.extend(parse(piece.text))
     assert tuple(pieces) == whole
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(WORDS), max_size=12).map("".join))
+def test_blank_is_what_is_left_without_comments(text):
+    """Piece.blank's shortcut (only a leading comment can make text blank) agrees
+    with stripping the comments."""
+    from qadmin.scan import Piece, strip_comments
+
+    assert Piece(text, 1, 1, True).blank == (not strip_comments(text).strip(" \t\r\n;"))
