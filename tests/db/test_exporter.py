@@ -151,7 +151,22 @@ def test_queue_and_consumer_families(db):
     s = parse(scrape_text(scraper))
     assert value(s, "pgq_consumer_pending_events", database=d, queue=odd, consumer=odd) == 0
     assert_encodings_agree(scraper)
+    promtool_lints(encode_text(scraper.scrape()))
     scraper.close()
+
+
+def promtool_lints(text: bytes) -> None:
+    """Prometheus' own linter finds nothing to say of a scrape (when promtool is here)."""
+    import shutil
+    import subprocess
+
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        return  # the distribution's prometheus package; .ci/run installs it
+    proc = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, timeout=60
+    )
+    assert proc.returncode == 0 and not proc.stdout.strip(), proc.stdout + proc.stderr
 
 
 def test_query_count_does_not_grow_with_queues(db, empty_db):

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from engine.exporter.collector import METRIC_NAMES
 
@@ -47,3 +51,16 @@ def test_dashboard_is_valid_json_and_charts_the_families():
     used = {name for e in exprs for name in METRIC.findall(e)}
     assert used == set(METRIC_NAMES)
     assert len({p["id"] for p in dash["panels"]}) == len(dash["panels"])
+
+
+def test_promtool_accepts_the_alert_rules():
+    """Prometheus' own checker (the distribution's prometheus package; .ci/run installs it)."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed (apt-get install prometheus)")
+    rules = CONTRIB / "prometheus" / "qadmin-alerts.yml"
+    proc = subprocess.run(
+        [promtool, "check", "rules", str(rules)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SUCCESS" in proc.stdout
