@@ -188,7 +188,6 @@ def start_exporter(ctx: Context, cmd: ast.StartExporter) -> Result:
             databases=databases,
             base_connstr=options.pop("base_connstr"),
             port=cmd.port,
-            bind_address=options.pop("bind_address", None),
             options=options,
         )
     return _started(info, "START EXPORTER", notes)

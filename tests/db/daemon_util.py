@@ -151,3 +151,15 @@ class FailOnBad(Consumer):
             raise ValueError(f"cannot handle bad event {ev.id}")
         with db.cursor() as cur:
             cur.execute("insert into good (ev_id, ev_data) values (%s, %s)", (ev.id, ev.data))
+
+
+def run_sql(dsn: str, query: str, args: object = None) -> list[tuple]:
+    """One statement on a connection of its own, committed; its rows ([] when none)."""
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query, args)
+            return cur.fetchall() if cur.description else []
+    finally:
+        conn.close()

@@ -18,12 +18,11 @@ from typing import Any
 
 import psycopg2
 
-from engine import install as installer
 from engine.londiste.admin import LondisteAdmin
 from engine.pgcluster import Cluster
-from tests.db.daemon_util import Proc, write_ini
-
-QUEUE = "lq"
+from tests.db.daemon_util import Proc, run_sql, write_ini
+from tests.db.test_londiste_admin import QUEUE
+from tests.db.test_londiste_admin import prepare as create_database
 
 
 @dataclass
@@ -42,14 +41,7 @@ class LNode:
         return self.cluster.dsn(self.dbname)
 
     def sql(self, query: str, args: Sequence[Any] | None = None) -> list[tuple]:
-        conn = psycopg2.connect(self.dsn)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(query, args)
-                return cur.fetchall() if cur.description else []
-        finally:
-            conn.close()
+        return run_sql(self.dsn, query, args)
 
     def scalar(self, query: str, args: Sequence[Any] | None = None) -> Any:
         rows = self.sql(query, args)
@@ -102,17 +94,7 @@ class LNode:
 
 def prepare(cluster: Cluster, dbname: str, name: str | None = None) -> LNode:
     """A new database on the cluster with our pgq, pgq_node and londiste."""
-    admin = psycopg2.connect(cluster.dsn("postgres"))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'create database "{dbname}"')
-    admin.close()
-    conn = psycopg2.connect(cluster.dsn(dbname))
-    conn.autocommit = True
-    try:
-        installer.install(conn, ["pgq", "pgq_node", "londiste"])
-    finally:
-        conn.close()
+    create_database(cluster, dbname)
     return LNode(name or dbname, cluster, dbname)
 
 

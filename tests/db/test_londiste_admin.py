@@ -19,7 +19,7 @@ from engine import install as installer
 from engine.cascade.admin import CascadeAdmin
 from engine.londiste.admin import LondisteAdmin, LondisteError, parse_execute_attrs
 from engine.pgcluster import Cluster
-from tests.db.daemon_util import Proc, wait_for, write_ini
+from tests.db.daemon_util import Proc, run_sql, wait_for, write_ini
 
 QUEUE = "lq"
 OURS = "londiste" in installer.MODULES
@@ -61,14 +61,7 @@ class Set:
         return self.admins[node]
 
     def sql(self, node: str, query: str, args: object = None) -> list[tuple]:
-        conn = psycopg2.connect(self.dsn(node))
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(query, args)
-                return cur.fetchall() if cur.description else []
-        finally:
-            conn.close()
+        return run_sql(self.dsn(node), query, args)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from engine.base import pid_alive, read_pidfile
 from engine.cascade.admin import CascadeAdmin
 from engine.londiste.admin import LondisteAdmin
 from engine.pgcluster import Cluster
-from tests.db.daemon_util import Proc, wait_for, write_ini
+from tests.db.daemon_util import Proc, run_sql, wait_for, write_ini
 from tests.db.test_console_nodes import Console
 from tests.db.test_londiste_admin import OURS, QUEUE, prepare
 from tests.db.test_londiste_cli import run as door
@@ -45,14 +45,7 @@ class Cascade:
         return self.cluster.dsn(node)
 
     def sql(self, node: str, query: str, args: object = None) -> list[tuple]:
-        conn = psycopg2.connect(self.dsn(node))
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(query, args)
-                return cur.fetchall() if cur.description else []
-        finally:
-            conn.close()
+        return run_sql(self.dsn(node), query, args)
 
     def admin(self, node: str) -> LondisteAdmin:
         return LondisteAdmin(self.cluster.conn_info(node), QUEUE, progress=lambda _: None)
