@@ -21,20 +21,73 @@ def test_state_bits_are_disjoint_and_above_the_table_number(db):
         db.execute("select pgq._insert_state_bit('nope')")
 
 
-def test_insert_state_packs_the_settings(db):
+def test_insert_state_is_the_table_and_the_flags_are_in_the_code(db):
+    """The memo holds the current table only; the settings' checks are compiled into
+    the queue's insert code, and changing a setting regenerates that code."""
     db.execute("select pgq.create_queue('q')")
     qid = db.scalar("select queue_id from pgq.queue where queue_name = 'q'")
     db.execute("update pgq.queue set queue_cur_table = 2 where queue_id = %s", (qid,))
     assert db.scalar("select pgq._insert_state(%s)", (qid,)) == 2
+
+    def code() -> str:
+        return db.scalar(
+            "select prosrc from pg_proc where oid = 'pgq.insert_event(text,text,text)'::regprocedure"
+        )
+
+    assert "_insert_checks" not in code()
     db.execute("select pgq.set_queue_config('q', 'notify', '1')")
     db.execute("select pgq.set_queue_config('q', 'disable_insert', '1')")
-    assert db.scalar(
-        "select pgq._insert_state(%s) = 2 | pgq._insert_state_bit('notify')"
-        " | pgq._insert_state_bit('disable_insert')",
-        (qid,),
+    assert db.scalar("select pgq._insert_state(%s)", (qid,)) == 2
+    flags = db.scalar(
+        "select pgq._insert_state_bit('notify') | pgq._insert_state_bit('disable_insert')"
     )
+    assert f"pgq._insert_checks({qid}, $1, {flags})" in code()
     with pytest.raises(psycopg2.Error, match="Insert into queue disallowed"):
         db.execute("select pgq.insert_event('q', 't', 'd')")
+    db.execute("select pgq.set_queue_config('q', 'disable_insert', '0')")
+    db.execute("select pgq.set_queue_config('q', 'notify', '0')")
+    assert "_insert_checks" not in code()
+    assert db.scalar("select pgq.insert_event('q', 't', 'd')") > 0
+
+
+def test_a_writer_cannot_clear_the_checks_through_the_memo(db):
+    """The memo is a custom setting anyone can write: writing one cannot skip
+    disable_insert or per_tx_limit (the original reads the queue row itself)."""
+    db.execute("select pgq.create_queue('guarded')")
+    db.execute("select pgq.create_queue('limited')")
+    db.execute("select pgq.set_queue_config('guarded', 'disable_insert', '1')")
+    db.execute("select pgq.set_queue_config('limited', 'per_tx_limit', '1')")
+    db.execute("drop role if exists memo_forger")
+    db.execute("create role memo_forger login in role pgq_writer")
+    conn = db.connect(autocommit=False, user="memo_forger")
+    try:
+        with conn.cursor() as cur:
+            for queue in ("guarded", "limited"):
+                cur.execute(
+                    "select m.setting, m.pos from pgq.queue q, pgq._insert_memo(q.queue_id) m"
+                    " where q.queue_name = %s",
+                    (queue,),
+                )
+                setting, pos = cur.fetchone()
+                # every place of the setting says "table 0, no flags"
+                cur.execute("select set_config(%s, repeat('00000000', 32), true)", (setting,))
+                assert pos > 0
+            with pytest.raises(psycopg2.Error, match="Insert into queue disallowed"):
+                cur.execute("select pgq.insert_event('guarded', 't', 'd')")
+            conn.rollback()
+            cur.execute(
+                "select set_config(m.setting, repeat('00000000', 32), true)"
+                " from pgq.queue q, pgq._insert_memo(q.queue_id) m"
+                " where q.queue_name = 'limited'"
+            )
+            cur.execute("select pgq.insert_event('limited', 't', '1')")
+            with pytest.raises(psycopg2.Error, match="(?i)limit"):
+                cur.execute("select pgq.insert_event('limited', 't', '2')")
+            conn.rollback()
+    finally:
+        conn.close()
+        db.execute("drop owned by memo_forger")
+        db.execute("drop role memo_forger")
 
 
 def test_named_bits_cost_what_literals_cost(db):

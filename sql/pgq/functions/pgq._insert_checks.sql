@@ -10,7 +10,7 @@ returns void as $$
 -- Parameters:
 --      i_queue_id   - queue id
 --      i_queue_name - queue name
---      i_state      - state code from pgq._insert_state()
+--      i_state      - flags from pgq._insert_flags()
 --
 -- Returns:
 --      Nothing; raises when the insert is not allowed.

@@ -5,8 +5,8 @@ returns text as $$
 --
 --      Internal: PL/pgSQL text that inserts one event into queue $1: a
 --      binary search over queue names (byte order) down to a branch per
---      queue with its id, sequence and a static INSERT per data table as
---      constants, so there is no lookup of the queue row beyond the
+--      queue with its id, sequence, insert checks (pgq._insert_flags)
+--      and a static INSERT per data table as constants, so there is no lookup of the queue row beyond the
 --      first insert of a transaction and every statement keeps a cached
 --      plan.  The code runs with its owner's rights on the caller's
 --      search_path (see pgq._insert_function_sql), so every function,
@@ -66,10 +66,10 @@ begin
             || E'\n    end if;'
             -- the id first, as the original: a refused insert uses one up
             || E'\n    res := ' || id_expr || ';'
-            || E'\n    if c operator(pg_catalog.>) pgq._insert_state_bit(''table_bits'') then'
-            || E'\n        perform pgq._insert_checks(' || q.queue_id || ', $1, c);'
-            || E'\n        c := c operator(pg_catalog.&) pgq._insert_state_bit(''table_bits'');'
-            || E'\n    end if;'
+            || case when pgq._insert_flags(q) <> 0 then
+                   E'\n    perform pgq._insert_checks(' || q.queue_id || ', $1, '
+                   || pgq._insert_flags(q) || ');'
+               else '' end
             || id_given;
         for i in 0 .. q.queue_ntables - 1 loop
             code := code || E'\n    ' || case when i = 0 then 'if' else 'elsif' end

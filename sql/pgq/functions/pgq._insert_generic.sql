@@ -24,19 +24,17 @@ returns bigint as $$
 -- ----------------------------------------------------------------------
 declare
     c       integer;
-    q       record;
+    q       pgq.queue;
     res     bigint;
 begin
-    select queue_id, queue_data_pfx, queue_event_seq into q
-      from pgq.queue where queue_name = i_queue_name;
+    select * into q from pgq.queue where queue_name = i_queue_name;
     if not found then
         raise exception 'No such event queue: %', i_queue_name;
     end if;
     c := pgq._insert_state(q.queue_id);
     res := nextval(pgq.quote_fqname(q.queue_event_seq)::regclass);
-    if c > pgq._insert_state_bit('table_bits') then
-        perform pgq._insert_checks(q.queue_id, i_queue_name, c);
-        c := c & pgq._insert_state_bit('table_bits');
+    if pgq._insert_flags(q) <> 0 then
+        perform pgq._insert_checks(q.queue_id, i_queue_name, pgq._insert_flags(q));
     end if;
     res := coalesce(i_ev_id, res);
     execute 'insert into ' || pgq.quote_fqname(q.queue_data_pfx || '_' || c)

@@ -5,8 +5,12 @@ returns integer as $$
 --
 --      Internal: what the insert code needs to know about a queue, read
 --      once per transaction and remembered in a transaction-local
---      setting (its place: pgq._insert_memo): the current table number
---      plus a flag per insert setting (see pgq._insert_state_bit).
+--      setting (its place: pgq._insert_memo): the current table number.
+--      Only that: the memo is a custom setting callers can write, so the
+--      insert settings' flags live in the generated code instead
+--      (pgq._insert_flags), where a writer cannot clear them.  A forged
+--      table number only misplaces the forger's own events (or fails on
+--      a table that does not exist).
 --
 --      Reading it once per transaction is what a REPEATABLE READ producer
 --      of the original does: a transaction that inserted before a
@@ -19,7 +23,7 @@ returns integer as $$
 --      i_queue_id - queue id
 --
 -- Returns:
---      State code; raises if the queue is gone.
+--      Current table number; raises if the queue is gone.
 --
 -- Tables directly manipulated:
 --      select - pgq.queue
@@ -30,12 +34,6 @@ declare
     v       text;
 begin
     select q.queue_cur_table
-           | case when q.queue_disable_insert
-                  then pgq._insert_state_bit('disable_insert') else 0 end
-           | case when q.queue_notify
-                  then pgq._insert_state_bit('notify') else 0 end
-           | case when q.queue_per_tx_limit is not null
-                  then pgq._insert_state_bit('per_tx_limit') else 0 end
       into c
       from pgq.queue q
      where q.queue_id = i_queue_id;

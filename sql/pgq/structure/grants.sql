@@ -112,6 +112,7 @@ grant execute on function
     pgq._count_tx_events(integer, text, integer, integer),
     pgq._insert_state(integer),
     pgq._insert_checks(integer, text, integer),
+    pgq._insert_flags(pgq.queue),
     pgq._insert_generic(text, bigint, timestamptz, integer, integer,
                         text, text, text, text, text, text),
     pgq.event_retry_raw(text, text, timestamptz, bigint, timestamptz, integer,

@@ -28,6 +28,7 @@ select pgq.upgrade_schema();
 \ir ../functions/pgq._insert_state_bit.sql
 \ir ../functions/pgq._insert_memo.sql
 \ir ../functions/pgq._insert_state.sql
+\ir ../functions/pgq._insert_flags.sql
 \ir ../functions/pgq._insert_checks.sql
 \ir ../functions/pgq._insert_generic.sql
 \ir ../functions/pgq._insert_bucket.sql
