@@ -57,13 +57,10 @@ begin
             || '::pg_catalog.regclass)';
         code := code || E'\nif $1 operator(pg_catalog.=) ' || quote_literal(q.queue_name) || ' then'
             -- the state code this transaction read (pgq._insert_memo)
-            || E'\n    m := pg_catalog.substr(pg_catalog.current_setting('
-            || quote_literal(memo.setting) || ', true), ' || memo.pos || ', 8);'
-            || E'\n    if m is null or pg_catalog.ascii(m) operator(pg_catalog.<) 48 then'
-            || E'\n        c := pgq._insert_state(' || q.queue_id || ');'
-            || E'\n    else'
-            || E'\n        c := m::pg_catalog.int4;'
-            || E'\n    end if;'
+            || E'\n    c := coalesce(nullif(pg_catalog.btrim('
+            || E'\n             pg_catalog.substr(pg_catalog.current_setting('
+            || quote_literal(memo.setting) || ', true), ' || memo.pos || ', 8)), '''')::pg_catalog.int4,'
+            || E'\n         pgq._insert_state(' || q.queue_id || '));'
             -- the id first, as the original: a refused insert uses one up
             || E'\n    res := ' || id_expr || ';'
             || case when pgq._insert_flags(q) <> 0 then
