@@ -46,7 +46,6 @@ begin
 #variable_conflict use_column
 declare
     c           integer;
-    m           pg_catalog.text;
     res         bigint;
 begin$fn$
             || pgq._insert_code_tree(i_queues, i_values)
