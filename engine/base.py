@@ -51,6 +51,7 @@ from typing import Any, ClassVar
 
 import psycopg2
 
+from engine import logformat
 from engine.config import Config, ConfigError
 from engine.db import describe_error
 
@@ -68,8 +69,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(message)s"
 
 # Test hook: SIGKILL the daemon at named points of its loop (see kill_point()).
 KILL_AT_ENV = "QADMIN_TEST_KILL_AT"
@@ -190,6 +189,9 @@ class Daemon:
 # rotate the log at this size (bytes), keep this many old ones
 #log_size = 10485760
 #log_count = 3
+# text (the original's lines) or json (one object per line, with fields such
+# as table, tick_id and batch_id beside the message, for log shippers)
+#log_format = text
 
 # pidfile, needed by -d, -s, -k and -r; it also stops a second instance
 #pidfile = ~/pid/%(job_name)s.pid
@@ -229,6 +231,7 @@ class Daemon:
         self._wake_r = -1
         self._wake_w = -1
         self._log_handlers: list[logging.Handler] = []
+        self.log_formatter = logformat.formatter("text")
         self._pid_written = False
         self._status: dict[str, Any] = {}
         self._status_written = 0.0
@@ -313,6 +316,10 @@ class Daemon:
         self.exception_grace = cf.getinterval("exception_grace", 300.0)
         self.exception_reset = cf.getinterval("exception_reset", 900.0)
         self.stats_period = cf.getinterval("stats_period", 30.0)
+        try:
+            self.log_formatter = logformat.formatter(cf.get("log_format", "text"), self.job_name)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
 
     # -- logging -----------------------------------------------------------------------
     def setup_logging(self) -> None:
@@ -323,7 +330,6 @@ class Daemon:
         self._log_handlers = []
         level = logging.DEBUG if self.args.verbose else logging.INFO
         root.setLevel(level)
-        fmt = logging.Formatter(LOG_FORMAT)
         if not self.args.daemon:
             console = logging.StreamHandler(sys.stderr)
             console.setLevel(logging.WARNING if self.args.quiet else level)
@@ -338,7 +344,7 @@ class Daemon:
             )
             self._log_handlers.append(fh)
         for h in self._log_handlers:
-            h.setFormatter(fmt)
+            h.setFormatter(self.log_formatter)
             root.addHandler(h)
 
     # -- pidfile -----------------------------------------------------------------------
@@ -512,7 +518,7 @@ class Daemon:
             return
         if self._stats:
             body = ", ".join(f"{k}: {_fmt_stat(v)}" for k, v in self._stats.items())
-            log.info("{%s}", body)
+            log.info("{%s}", body, extra={"stats": dict(self._stats)})
         self._stats = {}
         self._stats_since = now
 

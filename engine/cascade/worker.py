@@ -571,7 +571,12 @@ queue_name = myqueue
         loc = state["provider_location"]
         if loc != self.provider_connstr:
             if self.provider_connstr is not None:
-                log.info("provider of %s is now %s", self.queue_name, state["provider_node"])
+                log.info(
+                    "provider of %s is now %s",
+                    self.queue_name,
+                    state["provider_node"],
+                    extra={"queue": self.queue_name, "node": state["provider_node"]},
+                )
             super().close_connections()  # the provider's, not the target's
             self.provider_connstr = loc
         return state
@@ -724,7 +729,12 @@ queue_name = myqueue
         state = self.consumer_state  # read under the worker's lock, in dst's transaction
         if self.is_batch_done(state, batch, dst):
             self.end_transaction(dst)
-            log.info("batch %s..%s was applied already", batch.prev_tick_id, batch.tick_id)
+            log.info(
+                "batch %s..%s was applied already",
+                batch.prev_tick_id,
+                batch.tick_id,
+                extra={"batch_id": batch.batch_id, "tick_id": batch.tick_id},
+            )
             return 0
         count = self.copy_and_process(src, dst, batch)
         kill_point("after_process")

@@ -213,7 +213,12 @@ class CopyTable(Replicator):
                 return False
             if t.state == "catching-up":
                 if self.was_idle:
-                    log.info("table %s caught up: wanna-sync at tick %s", t.name, batch.tick_id)
+                    log.info(
+                        "table %s caught up: wanna-sync at tick %s",
+                        t.name,
+                        batch.tick_id,
+                        extra={"table": t.name, "state": "wanna-sync", "tick_id": batch.tick_id},
+                    )
                     self.set_table_state(
                         cur, t.name, f"wanna-sync:{batch.tick_id}", t.custom_snapshot
                     )
@@ -227,7 +232,11 @@ class CopyTable(Replicator):
         self, src: psycopg2.extensions.connection, dst: Any, cur: Any, t: TableState
     ) -> None:
         """do-sync reached: ok + our position gone here in one commit, then on the provider."""
-        log.info("table %s: in sync, handing it over to replay", t.name)
+        log.info(
+            "table %s: in sync, handing it over to replay",
+            t.name,
+            extra={"table": t.name, "state": "ok"},
+        )
         # a snapshot of another node's cluster says nothing about the provider's txids
         snapshot = t.custom_snapshot if self.copied_from_provider(cur) else None
         self.set_table_state(cur, t.name, "ok", snapshot)
@@ -398,7 +407,9 @@ class CopyTable(Replicator):
     def do_copy(self, t: TableState) -> None:
         dst = self.get_dst()
         node, location = self.copy_source(dst, t)
-        log.info("table %s: copying from node %s", t.name, node)
+        log.info(
+            "table %s: copying from node %s", t.name, node, extra={"table": t.name, "node": node}
+        )
         src = _open(self.remote_connstr(location), f"{self.job_name} copy")
         try:
             src.autocommit = True
@@ -437,6 +448,7 @@ class CopyTable(Replicator):
                 rows,
                 time.monotonic() - started,
                 tick,
+                extra={"table": t.name, "state": "catching-up", "rows": rows, "tick_id": tick},
             )
         finally:
             self.end_transaction(dst, commit=False)

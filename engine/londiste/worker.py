@@ -343,7 +343,12 @@ class Replicator(CascadedWorker):
                 ready = False  # a copy is catching up to our tick
             for t in tables.values():
                 if t.state == "wanna-sync" and (t.sync_tick or 0) <= (batch.tick_id or 0):
-                    log.info("table %s: do-sync at tick %s", t.name, batch.tick_id)
+                    log.info(
+                        "table %s: do-sync at tick %s",
+                        t.name,
+                        batch.tick_id,
+                        extra={"table": t.name, "state": "do-sync", "tick_id": batch.tick_id},
+                    )
                     self.set_table_state(cur, t.name, f"do-sync:{batch.tick_id}", t.custom_snapshot)
                     self.notify_state(cur)
                     ready = False
@@ -397,7 +402,7 @@ class Replicator(CascadedWorker):
                 self.set_table_state(cur, t.name, "ok")
                 continue
             if not t.table_attrs.get("copy_node") and provider.get(t.name, "") not in ("ok", "?"):
-                log.info("table %s is not ok on the provider yet", t.name)
+                log.info("table %s is not ok on the provider yet", t.name, extra={"table": t.name})
                 continue
             self.drop_fkeys(cur, t.dest_table)
             self.set_table_state(cur, t.name, "in-copy")
@@ -575,7 +580,7 @@ class Replicator(CascadedWorker):
             pid = read_pidfile(pf)
             if pid is not None and pid_alive(pid):
                 return
-        log.info("table %s: copy process not running, starting it", t.name)
+        log.info("table %s: copy process not running, starting it", t.name, extra={"table": t.name})
         self.launch_copy(t)
 
     def launch_copy(self, t: TableState) -> None:
@@ -593,7 +598,7 @@ class Replicator(CascadedWorker):
             argv += ["--set", item]
         if self.args.verbose:
             argv.append("-v")
-        log.info("launching the copy of %s", t.name)
+        log.info("launching the copy of %s", t.name, extra={"table": t.name})
         self.copy_procs[t.name] = spawn(self.copy_module, argv, (self._wake_r, self._wake_w))
 
     def shutdown(self) -> None:
@@ -778,6 +783,7 @@ class Replicator(CascadedWorker):
                     "batch %s failed (%s): replaying one event at a time",
                     batch.batch_id,
                     describe_error(e),
+                    extra={"batch_id": batch.batch_id, "tick_id": batch.tick_id},
                 )
                 cur.execute("rollback to savepoint londiste_batch")
                 self.ev_buf = []
@@ -963,11 +969,15 @@ class Replicator(CascadedWorker):
             except exec_attrs.ExecAttrsError as err:
                 raise DaemonError(f"execute {ev.extra1}: {err}") from None
             if run:
-                log.info("executing %s", ev.extra1)
+                log.info("executing %s", ev.extra1, extra={"event_id": ev.id, "file": ev.extra1})
                 if text.strip():
                     cur.execute(text)
             else:
-                log.info("%s: not needed on this node", ev.extra1)
+                log.info(
+                    "%s: not needed on this node",
+                    ev.extra1,
+                    extra={"event_id": ev.id, "file": ev.extra1},
+                )
             self._api_row(
                 cur, "select * from londiste.execute_finish(%s, %s)", (self.queue_name, ev.extra1)
             )

@@ -7,6 +7,7 @@ START LONDISTE runs the worker through the supervisor.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from engine.supervisor import log_tail
 from qadmin.complete.match import complete
 from qadmin.refresher import fetch_catalog
 from tests.db.daemon_util import wait_for
@@ -124,7 +126,8 @@ def test_start_londiste_copies_and_compares(
         root, br = consoles("root"), consoles("branch")
         out = root.run("start londiste with loop_delay=0.1;")
         assert "START LONDISTE" in out and "londiste worker" in out
-        br.run("start londiste as br_worker with loop_delay=0.1;")
+        # the branch's worker writes JSON log lines (checked at the end)
+        br.run("start londiste as br_worker with loop_delay=0.1, log_format=json;")
         root.run("londiste add table t1;")
         br.run("londiste add table t1; londiste wait sync timeout 90;")
         assert br.rows("londiste show tables")[0]["state"] == "ok"
@@ -138,6 +141,16 @@ def test_start_londiste_copies_and_compares(
         br.run("londiste repair t1 apply;")
         assert br.rows("londiste compare")[0]["result"] == "equal"
         wait_for(lambda: "running" in str(br.rows("londiste status")), timeout=30)
+        lines = log_tail("br_worker", 10_000, state_dir=str(state_dir))
+        records = [json.loads(ln) for ln in lines if ln.strip()]
+        assert records and all(
+            {"time", "pid", "level", "job", "message"} <= r.keys() for r in records
+        )
+        # one job (the node's worker name), and the supervisor's own line in the same form
+        assert len({r["job"] for r in records} - {"supervisor"}) == 1
+        assert any(r["job"] == "supervisor" for r in records)
+        handed = [r for r in records if r.get("table") == "public.t1" and r.get("state") == "ok"]
+        assert handed and "in sync" in handed[0]["message"]
     finally:
         stop.set()
         ticker.join()
