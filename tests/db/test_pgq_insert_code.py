@@ -53,7 +53,8 @@ def test_insert_state_is_the_table_and_the_flags_are_in_the_code(db):
 
 def test_a_writer_cannot_clear_the_checks_through_the_memo(db):
     """The memo is a custom setting anyone can write: writing one cannot skip
-    disable_insert or per_tx_limit (the original reads the queue row itself)."""
+    disable_insert or per_tx_limit (the original reads the queue row itself and
+    counts in its C code's memory)."""
     db.execute("select pgq.create_queue('guarded')")
     db.execute("select pgq.create_queue('limited')")
     db.execute("select pgq.set_queue_config('guarded', 'disable_insert', '1')")
@@ -82,9 +83,21 @@ def test_a_writer_cannot_clear_the_checks_through_the_memo(db):
                 " where q.queue_name = 'limited'"
             )
             cur.execute("select pgq.insert_event('limited', 't', '1')")
+            # nor can the count be reset: it is no setting, and its table is the owner's
+            cur.execute(
+                "select set_config(name, '0', true) from pg_settings where name like 'pgq.%%'"
+            )
             with pytest.raises(psycopg2.Error, match="allows max 1 events from one TX"):
                 cur.execute("select pgq.insert_event('limited', 't', '2')")
             conn.rollback()
+            for forge in (
+                "delete from pgq.tx_event_count",
+                "update pgq.tx_event_count set tx_events = 0",
+                "insert into pgq.tx_event_count values (1, 1, 1)",
+            ):
+                with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                    cur.execute(forge)
+                conn.rollback()
     finally:
         conn.close()
         db.execute("drop owned by memo_forger")
@@ -219,3 +232,22 @@ def test_memo_is_kept_when_the_bucket_code_changes_mid_transaction(db):
     )
     assert [r[1] for r in rows] == ["1", "2"]
     assert rows[0][0] == rows[1][0] == f"pgq.event_{qid}_0"
+
+
+def test_per_tx_counts_of_finished_transactions_are_removed(db):
+    """The counts of queues with per_tx_limit are rows; later counts clear old ones."""
+    db.execute("select pgq.create_queue('counted')")
+    db.execute("select pgq.set_queue_config('counted', 'per_tx_limit', '3')")
+    db.execute("insert into pgq.tx_event_count select g, 1, 5 from generate_series(1, 10) g")
+    conn = db.connect(autocommit=False)
+    with conn.cursor() as cur:
+        cur.execute("select pgq.insert_event('counted', 't', 'd') from generate_series(1, 3)")
+        cur.execute("select tx_txid = txid_current(), tx_events from pgq.tx_event_count")
+        assert cur.fetchall() == [(True, 3)]
+        cur.execute("savepoint s")
+        with pytest.raises(psycopg2.Error, match="allows max 3 events from one TX"):
+            cur.execute("select pgq.insert_event('counted', 't', 'd')")
+        cur.execute("rollback to savepoint s")
+        cur.execute("select tx_events from pgq.tx_event_count")
+        assert cur.fetchall() == [(3,)]
+    conn.commit()

@@ -33,6 +33,7 @@ declare
     q       pgq.queue;
     code    text := '';
     memo    record;
+    place   text;
     id_expr text;
     id_given text := '';
 begin
@@ -53,14 +54,16 @@ begin
     end if;
     foreach q in array i_queues loop
         memo := pgq._insert_memo(q.queue_id);
+        -- no NULLIF (or bare =): its operator comes from the caller's search_path
+        place := 'pg_catalog.substr(pg_catalog.current_setting(' || quote_literal(memo.setting)
+            || ', true), ' || memo.pos || ', 8)';
         id_expr := 'pg_catalog.nextval(' || quote_literal(pgq.quote_fqname(q.queue_event_seq))
             || '::pg_catalog.regclass)';
         code := code || E'\nif $1 operator(pg_catalog.=) ' || quote_literal(q.queue_name) || ' then'
             -- the state code this transaction read (pgq._insert_memo)
-            || E'\n    c := coalesce(nullif(pg_catalog.btrim('
-            || E'\n             pg_catalog.substr(pg_catalog.current_setting('
-            || quote_literal(memo.setting) || ', true), ' || memo.pos || ', 8)), '''')::pg_catalog.int4,'
-            || E'\n         pgq._insert_state(' || q.queue_id || '));'
+            || E'\n    c := coalesce(case when pg_catalog.ascii(' || place
+            || E') operator(pg_catalog.>=) 48\n                       then ' || place
+            || E'::pg_catalog.int4 end,\n                  pgq._insert_state(' || q.queue_id || '));'
             -- the id first, as the original: a refused insert uses one up
             || E'\n    res := ' || id_expr || ';'
             || case when pgq._insert_flags(q) <> 0 then

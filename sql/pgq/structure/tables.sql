@@ -15,7 +15,10 @@
 --
 --     Beyond Skytools: pgq.queue.queue_notify makes producers send
 --     NOTIFY pgq_insert (payload: queue name) so a ticker can tick at
---     once instead of on its next round.
+--     once instead of on its next round.  pgq.tx_event_count holds the
+--     per-transaction event counts of queues with queue_per_tx_limit
+--     (the original keeps them in its C code's memory; a setting, which
+--     a writer could reset, would not hold them safely).
 -- ----------------------------------------------------------------------
 
 create schema if not exists pgq;
@@ -126,3 +129,10 @@ create table if not exists pgq.retry_queue (
 alter table pgq.retry_queue alter column ev_owner set not null;
 alter table pgq.retry_queue alter column ev_txid drop not null;
 create index if not exists rq_retry_idx on pgq.retry_queue (ev_retry_after);
+
+create unlogged table if not exists pgq.tx_event_count (
+    tx_txid             bigint          not null,
+    tx_queue_id         int4            not null,
+    tx_events           bigint          not null,
+    constraint tx_event_count_pkey primary key (tx_txid, tx_queue_id)
+);
