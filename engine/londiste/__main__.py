@@ -90,12 +90,14 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--from-dump", action="store_true", help="add-table: build from a pg_dump, no copy"
     )
-    g.add_argument("--dump-file", help="add-table --from-dump: keep / reuse the dump here")
     g.add_argument("--count-only", action="store_true", help="compare: counts only")
     g.add_argument("--apply", action="store_true", help="repair: run the fix-up SQL")
     g.add_argument("--force", action="store_true", help="(the original's; ignored)")
     g.add_argument("--wait", action="store_true", help="execute: until every node has it")
     g.add_argument("--restore", action="store_true", help="fkeys: restore the valid ones")
+    for action in p._actions:  # the cascade door's switch, which add-table uses too
+        if action.dest == "dump_file":
+            action.help = f"{action.help}; add-table --from-dump: keep / reuse the dump there"
     return p
 
 
