@@ -323,3 +323,25 @@ def test_refusals_leave_the_leaf_as_it_was(nodes: dict, tmp_path: Path) -> None:
     (tmp_path / "x.sql").write_text("select 1;")
     with pytest.raises(LondisteError, match="only a dump made by from_dump"):
         leaf.admin.add_table(["t", "ev"], from_dump=True, dump_file=str(tmp_path / "x.sql"))
+
+
+def test_console_add_table_with_from_dump(nodes: dict) -> None:
+    from tests.db.test_console_nodes import Console
+
+    root, leaf = nodes["root"], nodes["leaf"]
+    con = Console(leaf.dsn, QUEUE)
+    try:
+        out = con.run("londiste add table t with from_dump, dest_table=x;", ok=False)
+        assert "from_dump does not go with dest_table" in out and "Traceback" not in out
+        assert len([ln for ln in out.splitlines() if ln.startswith("ERROR")]) == 1, out
+        out = con.run("londiste add table t, ev with from_dump;")
+        assert "dumped 2 tables at tick" in out and "ADD TABLE" in out, out
+        rows = con.rows("londiste show tables")
+        assert [(r["table"], r["state"]) for r in rows] == [
+            ("public.t", "catching-up"),
+            ("public.ev", "catching-up"),
+        ]
+        # the rows are there before any replay: the dump's
+        assert leaf.scalar("select count(*) from t") == root.scalar("select count(*) from t")
+    finally:
+        con.close()
