@@ -29,6 +29,9 @@ table's attributes (``copy_condition=...``, ``skip_serial=1``), where the copy r
 add_table also adds the sequences of the table's serial columns (unless skip_serial);
 ``copy_node=NAME`` checks the table on that node instead of the provider, ``copy_node=?``
 leaves the choice to the copy (the nearest node up from the provider having it).
+``from_dump`` (and ``dump_file``) builds a subscriber's tables from a pg_dump of the
+provider instead of copying them (_add_from_dump, engine.londiste.dump,
+docs/londiste-from-dump.md).
 """
 
 from __future__ import annotations
