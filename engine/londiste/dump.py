@@ -268,22 +268,27 @@ def restore_into(
     assert proc.stdout is not None and proc.stderr is not None
     stdout: IO[bytes] = proc.stdout
     failed: BaseException | None = None
+    restore_ended_first = False
     rows = 0
     try:
         with conn.cursor() as cur:
             rows = run_script(cur, stdout)
             # the script's SETs (search_path '' among them) end with it
             cur.execute("reset all")
-    except BaseException as err:  # the script's error after pg_restore's own, if any
+    except BaseException as err:
         failed = err
+        # pg_restore gone already: a broken archive cut the script short
+        restore_ended_first = proc.poll() is not None
     finally:
         stdout.close()
         err_text = proc.stderr.read().decode(errors="replace")
         proc.stderr.close()
         code = proc.wait()
-    if code != 0:
-        first = next((ln for ln in err_text.splitlines() if ln.strip()), f"exit status {code}")
-        raise DumpError(f"pg_restore: {first.strip()}")
+    # pg_restore's own complaint (a broken archive) is the cause of what followed; a
+    # statement that failed here is the cause when pg_restore only lost its pipe
+    first = next((ln.strip() for ln in err_text.splitlines() if ln.strip()), "")
+    if code != 0 and (failed is None or restore_ended_first):
+        raise DumpError(f"pg_restore: {first or f'exit status {code}'}")
     if failed is not None:
         if isinstance(failed, psycopg2.Error):
             raise DumpError(f"restore: {describe_error(failed)}") from None
