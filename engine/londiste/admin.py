@@ -447,7 +447,11 @@ class LondisteAdmin(CascadeAdmin):
                     )
                 self._hold_tick(prov, hold, found)
                 registered.append(hold)
-                conn = self.conninfo.connect(autocommit=True, application_name="qadmin londiste")
+                # a session of its own: the script's SETs and the restore's locks end with it
+                with self._errors(here):
+                    conn = self.conninfo.connect(
+                        autocommit=True, application_name="qadmin londiste from_dump"
+                    )
                 try:
                     with self._transaction(here, conn):
                         rows = dump.restore_into(conn, found.archive, pg_restore, tmp)
