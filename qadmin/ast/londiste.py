@@ -76,7 +76,11 @@ class LondisteAddTable(Command):
     create_full, expect_sync, skip_truncate, dest_table=<name>,
     handler=<name>, handler_args='k=v&...', trigger_flags=<IUDBAQLS>,
     trigger_args='a,b', no_triggers, copy_condition='<where>',
-    copy_node=<node>, max_parallel_copy=<n>, wait_sync, skip_serial.
+    copy_node=<node>, max_parallel_copy=<n>, wait_sync, skip_serial,
+    from_dump, dump_file='<path>'.  from_dump (a subscriber): no copy; the tables
+    are built from a pg_dump of the provider (they must not exist here) and
+    replay goes on from the dump's snapshot; dump_file keeps the dump there, or
+    restores the one an earlier from_dump kept there (one dump, many subscribers).
     Example: londiste add table public.orders, 'log_*' with create, wait_sync;
     """
 

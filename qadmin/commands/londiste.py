@@ -30,6 +30,7 @@ _VALUED = {
     "copy_condition",
     "copy_node",
     "max_parallel_copy",
+    "dump_file",
 }
 
 

@@ -34,6 +34,12 @@ COMMANDS = [
         "londiste add table t with copy_condition='id > 5', handler_args='a=1&b=2';",
         ast.LondisteAddTable(("t",), (S("copy_condition", "id > 5"), S("handler_args", "a=1&b=2"))),
     ),
+    (
+        "londiste add table t1, s.t2 with from_dump, dump_file='/tmp/set one.dump';",
+        ast.LondisteAddTable(
+            ("t1", "s.t2"), (S("from_dump", None), S("dump_file", "/tmp/set one.dump"))
+        ),
+    ),
     ("londiste remove table t1, 'x*';", ast.LondisteRemoveTable(("t1", "x*"))),
     ("londiste add sequence s1, ALL;", ast.LondisteAddSequence(("s1", "ALL"))),
     ("londiste remove sequence public.s1;", ast.LondisteRemoveSequence(("public.s1",))),
@@ -138,6 +144,8 @@ COMPLETIONS = [
     ("londiste add sequence ", "orders", ["all", "s2"]),
     ("londiste remove sequence ", "orders", ["all", "s1"]),
     ("londiste add table t2 with copy_", "orders", ["copy_condition", "copy_node"]),
+    ("londiste add table t2 with from", "orders", ["from_dump"]),
+    ("londiste add table t2 with from_dump, dump", "orders", ["dump_file"]),
     ("londiste change handler t1 to ", "orders", ["bulk", "londiste", "nop"]),
     ("start londiste ", None, ["as", "on", "with"]),
 ]
@@ -173,3 +181,20 @@ def test_registered_documented_and_refreshing():
     assert not changes_catalog(parse_one("londiste show tables"))
     assert not parse_one("londiste add table t").watchable
     assert parse_one("londiste show tables").watchable
+
+
+def test_from_dump_options():
+    from qadmin.commands.londiste import _add_options
+    from qadmin.commands.registry import CommandError
+
+    cmd = parse_one("londiste add table t with from_dump, dump_file='/x/y.dump', wait_sync")
+    assert _add_options(cmd.options) == {
+        "from_dump": True,
+        "dump_file": "/x/y.dump",
+        "wait_sync": True,
+    }
+    with pytest.raises(CommandError, match="dump_file needs a value"):
+        _add_options(parse_one("londiste add table t with from_dump, dump_file").options)
+    with pytest.raises(CommandError, match="from_dump is a flag"):
+        _add_options(parse_one("londiste add table t with from_dump='x'").options)
+    assert "from_dump" in (command_help(("londiste", "add", "table")) or "")
