@@ -17,6 +17,7 @@ __all__ = [
     "Pattern",
     "Setting",
     "command_classes",
+    "loaded_node_classes",
     "node_classes",
 ]
 
@@ -33,7 +34,15 @@ class Command(_Node):
 
 
 def node_classes() -> list[type]:
-    """Every class the transformer builds (subclasses of the node base, anywhere)."""
+    """Every class the transformer builds, in every family (all are imported first)."""
+    from qadmin.ast import load_families
+
+    load_families()
+    return loaded_node_classes()
+
+
+def loaded_node_classes() -> list[type]:
+    """The subclasses of the node base that are imported now, from any module."""
     out: set[type] = set()
     todo = list(_Node.__subclasses__())
     while todo:
