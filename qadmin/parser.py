@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from importlib import resources
@@ -253,6 +252,8 @@ def _did_you_mean(word: str, expected: tuple[str, ...]) -> str:
     """`; did you mean CREATE?` for a mistyped keyword."""
     if not word[:1].isalpha():
         return ""
+    import difflib  # only for a syntax error: not every start-up's import
+
     words = [e for e in expected if e.isupper() and e.isalpha()]
     close = difflib.get_close_matches(word.upper(), words, n=1, cutoff=0.75)
     return f" (did you mean {close[0]}?)" if close else ""
