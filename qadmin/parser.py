@@ -5,21 +5,19 @@ from __future__ import annotations
 import functools
 import re
 from importlib import resources
-from typing import Any
-
-from lark import Lark, Token
-from lark.exceptions import (
-    UnexpectedCharacters,
-    UnexpectedEOF,
-    UnexpectedInput,
-    UnexpectedToken,
-    VisitError,
-)
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from qadmin import ast
+from qadmin.derived import cached_words
 from qadmin.scan import skip_quoted
 from qadmin.slots import slot_for_terminal, slot_terminals
-from qadmin.transform import make_transformer
+
+# lark is imported where a statement needs the grammar: a script of plain SQL
+# (sql_only_words from the cache, then the fast path) never imports it
+if TYPE_CHECKING:
+    from lark import Lark, Token
+    from lark.exceptions import UnexpectedInput
 
 __all__ = [
     "FAMILIES",
@@ -123,6 +121,8 @@ def grammar_text() -> str:
 @functools.cache
 def get_parser() -> Lark:
     """The LALR parser, built once per process (and cached on disk by lark)."""
+    from lark import Lark
+
     return Lark(
         grammar_text(),
         parser="lalr",
@@ -309,6 +309,8 @@ def _end_of_input(text: str, expected: tuple[str, ...]) -> QadminSyntaxError:
 
 
 def _error(text: str, err: UnexpectedInput) -> QadminSyntaxError:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
     if isinstance(err, UnexpectedCharacters):
         pos = err.pos_in_stream or 0
         line, col = _line_col(text, pos)
@@ -379,7 +381,13 @@ def sql_only_words() -> frozenset[str]:
     statement.  A statement starting with one of them is plain SQL whatever
     follows, so a script's ``select ...`` lines skip the LALR parse (under
     cProfile, most of a script line's client time after the transformer fix).
+    Kept on disk per grammar (qadmin.derived): such a script needs no parser.
     """
+    depends_on = grammar_text() + Path(__file__).read_text()  # the grammar and this code
+    return cached_words("sql-only-words", depends_on, _derive_sql_only_words)
+
+
+def _derive_sql_only_words() -> frozenset[str]:
     expansions: dict[str, list[list[Any]]] = {}
     for rule in get_parser().rules:
         expansions.setdefault(str(rule.origin.name), []).append(list(rule.expansion))
@@ -452,6 +460,10 @@ def _parse_statement(text: str) -> tuple[ast.Command, ...]:
 
 
 def _parse_grammar(text: str) -> tuple[ast.Command, ...]:
+    from lark.exceptions import UnexpectedInput, VisitError
+
+    from qadmin.transform import make_transformer
+
     parser = get_parser()
     try:
         tree = parser.parse(text)

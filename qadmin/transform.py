@@ -213,7 +213,7 @@ def _rule_class(rule: str) -> type | None:
     name = _class_names().get(rule)
     if name is not None:
         cls = getattr(ast, name)
-        return cls if isinstance(cls, type) and issubclass(cls, ast_utils.Ast) else None
+        return cls if ast.is_node_class(cls) else None
     # the base's classes (Setting, AtTick ...) and any defined outside the families
     for cls in ast.loaded_node_classes():
         if not cls.__name__.startswith("_") and ast_utils.camel_to_snake(cls.__name__) == rule:

@@ -27,6 +27,7 @@ from qadmin.ast.base import (
     Pattern,
     Setting,
     command_classes,
+    is_node_class,
     loaded_node_classes,
     node_classes,
 )
@@ -345,6 +346,7 @@ __all__ = [
     "WaitSync",
     "Watch",
     "command_classes",
+    "is_node_class",
     "load_families",
     "loaded_node_classes",
     "node_classes",

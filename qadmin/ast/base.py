@@ -6,8 +6,6 @@ import sys
 from dataclasses import dataclass
 from typing import ClassVar
 
-from lark import ast_utils
-
 __all__ = [
     "ALL",
     "All",
@@ -17,13 +15,18 @@ __all__ = [
     "Pattern",
     "Setting",
     "command_classes",
+    "is_node_class",
     "loaded_node_classes",
     "node_classes",
 ]
 
 
-class _Node(ast_utils.Ast):
-    """Base of everything the transformer builds from a rule."""
+class _Node:
+    """Base of everything the transformer builds from a rule.
+
+    Not lark's ``ast_utils.Ast`` (qadmin.transform wires rules to classes itself):
+    a script of plain SQL then runs without importing lark at all.
+    """
 
 
 class Command(_Node):
@@ -31,6 +34,11 @@ class Command(_Node):
 
     #: whether WATCH may repeat it (families set False for commands that act once)
     watchable: ClassVar[bool] = True
+
+
+def is_node_class(obj: object) -> bool:
+    """Whether obj is a class the transformer builds (a subclass of the node base)."""
+    return isinstance(obj, type) and issubclass(obj, _Node)
 
 
 def node_classes() -> list[type]:
