@@ -45,18 +45,19 @@ def _close_quote(text: str, i: int, escapes: bool) -> int:
     escapes: backslash escapes count too (an E'string').
     """
     quote = text[i]
-    stop = _QUOTE_OR_BACKSLASH[quote] if escapes else None
+    if not escapes:  # jump from quote to quote (most strings: one find)
+        k = text.find(quote, i + 1)
+        while k >= 0 and text.startswith(quote, k + 1):
+            k = text.find(quote, k + 2)
+        return -1 if k < 0 else k + 1
+    stop = _QUOTE_OR_BACKSLASH[quote]
     j = i + 1
     while True:
-        # jump to the next quote (or backslash) instead of stepping through the text
-        k = text.find(quote, j) if stop is None else _search_index(stop, text, j)
+        k = _search_index(stop, text, j)
         if k < 0:
             return -1
-        if text[k] == "\\":
-            j = k + 2
-            continue
-        if text.startswith(quote, k + 1):
-            j = k + 2
+        if text[k] == "\\" or text.startswith(quote, k + 1):
+            j = k + 2  # an escaped character or a doubled quote
             continue
         return k + 1
 
@@ -68,7 +69,6 @@ def _search_index(pattern: re.Pattern[str], text: str, pos: int) -> int:
 
 def skip_quoted(text: str, i: int) -> int:
     """Index after the quoted token that starts at i, or -1 if it never ends."""
-    n = len(text)
     c = text[i]
     if c == "'":
         escapes = i > 0 and text[i - 1] in "Ee" and (i < 2 or not _word(text[i - 2]))
@@ -83,7 +83,7 @@ def skip_quoted(text: str, i: int) -> int:
         return -1 if end < 0 else end + len(m.group(0))
     if text.startswith("--", i):
         end = text.find("\n", i)
-        return n if end < 0 else end
+        return len(text) if end < 0 else end
     if text.startswith("/*", i):
         end = text.find("*/", i + 2)
         return -1 if end < 0 else end + 2
