@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -118,9 +119,26 @@ def grammar_text() -> str:
     )
 
 
+def _import_lark() -> None:
+    """Import lark, the first time without its optional ``regex`` module.
+
+    lark imports regex whenever it is installed (~10 ms of a start-up) and uses it
+    only for ``Lark(regex=True)`` and ``\\p{...}`` classes, which the grammar has
+    neither of (tests/unit/test_parser_lark.py); regex stays importable after.
+    """
+    if "lark" in sys.modules or "regex" in sys.modules:
+        return
+    sys.modules["regex"] = None  # type: ignore[assignment]  # import regex -> ImportError
+    try:
+        import lark  # noqa: F401
+    finally:
+        del sys.modules["regex"]
+
+
 @functools.cache
 def get_parser() -> Lark:
     """The LALR parser, built once per process (and cached on disk by lark)."""
+    _import_lark()
     from lark import Lark
 
     return Lark(
@@ -460,6 +478,7 @@ def _parse_statement(text: str) -> tuple[ast.Command, ...]:
 
 
 def _parse_grammar(text: str) -> tuple[ast.Command, ...]:
+    _import_lark()
     from lark.exceptions import UnexpectedInput, VisitError
 
     from qadmin.transform import make_transformer
