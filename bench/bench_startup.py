@@ -45,7 +45,11 @@ SCRIPT_GOAL_RATIO = 1.5
 
 def wall(cmd: list[str], env: dict[str, str]) -> float:
     t = time.perf_counter()
-    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    # cwd=ROOT: `python -m qadmin` looks in the current directory first, so run from
+    # another checkout it would time that checkout's code, not this one's
+    subprocess.run(
+        cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+    )
     return (time.perf_counter() - t) * 1000
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import psycopg2
 import psycopg2.extensions
-import psycopg2.extras
 from psycopg2 import sql
 
 __all__ = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import decimal
@@ -97,14 +96,16 @@ def _plain(value: Any, kind: str | None) -> Any:
     return value
 
 
-def _masked(result: Result, settings: Settings) -> list[list[Any]]:
+def _masked(result: Result, settings: Settings) -> list[list[Any]] | tuple[tuple[Any, ...], ...]:
+    """The rows with volatile values masked; the result's own rows when none is (read only)."""
+    if not (settings.mask_volatile and result.volatile):
+        return result.rows
     rows = [list(r) for r in result.rows]
-    if settings.mask_volatile and result.volatile:
-        idx = [i for i, c in enumerate(result.columns) if c in result.volatile]
-        for row in rows:
-            for i in idx:
-                if row[i] is not None:
-                    row[i] = MASK
+    idx = [i for i, c in enumerate(result.columns) if c in result.volatile]
+    for row in rows:
+        for i in idx:
+            if row[i] is not None:
+                row[i] = MASK
     return rows
 
 
@@ -112,7 +113,7 @@ def _kinds(result: Result) -> list[str | None]:
     return [result.types.get(c) for c in result.columns]
 
 
-def _is_right(result: Result, rows: list[list[Any]], i: int, kind: str | None) -> bool:
+def _is_right(result: Result, rows: Sequence[Sequence[Any]], i: int, kind: str | None) -> bool:
     if kind in ("number", "duration", "rate"):
         return True
     vals = [r[i] for r in rows if r[i] is not None and r[i] != MASK]
@@ -120,7 +121,9 @@ def _is_right(result: Result, rows: list[list[Any]], i: int, kind: str | None) -
 
 
 def _width(s: str) -> int:
-    return max((len(line) for line in s.split("\n")), default=0)
+    if "\n" not in s:
+        return len(s)
+    return max(len(line) for line in s.split("\n"))
 
 
 def _aligned(result: Result, settings: Settings) -> list[str]:
@@ -141,6 +144,12 @@ def _aligned(result: Result, settings: Settings) -> list[str]:
     out.append(" " + " | ".join(c.center(w) for c, w in zip(cols, widths, strict=True)).rstrip())
     out.append("-" + "-+-".join("-" * w for w in widths) + "-")
     for r in cells:
+        if not any("\n" in c for c in r):  # one line per row: the common case, quicker
+            parts = [
+                c.rjust(w) if ri else c.ljust(w) for c, w, ri in zip(r, widths, right, strict=True)
+            ]
+            out.append((" " + " | ".join(parts)).rstrip())
+            continue
         split = [c.split("\n") for c in r]
         height = max(len(s) for s in split)
         for k in range(height):
@@ -177,6 +186,8 @@ def _expanded(result: Result, settings: Settings) -> list[str]:
 
 
 def _csv(result: Result, settings: Settings) -> list[str]:
+    import csv  # only --csv output needs it
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(result.columns)

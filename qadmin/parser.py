@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
+import sys
 from importlib import resources
-from typing import Any
-
-from lark import Lark, Token
-from lark.exceptions import (
-    UnexpectedCharacters,
-    UnexpectedEOF,
-    UnexpectedInput,
-    UnexpectedToken,
-    VisitError,
-)
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from qadmin import ast
+from qadmin.derived import cached_words
 from qadmin.scan import skip_quoted
 from qadmin.slots import slot_for_terminal, slot_terminals
-from qadmin.transform import make_transformer
+
+# lark is imported where a statement needs the grammar: a script of plain SQL
+# (sql_only_words from the cache, then the fast path) never imports it
+if TYPE_CHECKING:
+    from lark import Lark, Token
+    from lark.exceptions import UnexpectedInput
 
 __all__ = [
     "FAMILIES",
@@ -121,9 +119,28 @@ def grammar_text() -> str:
     )
 
 
+def _import_lark() -> None:
+    """Import lark, the first time without its optional ``regex`` module.
+
+    lark imports regex whenever it is installed (~10 ms of a start-up) and uses it
+    only for ``Lark(regex=True)`` and ``\\p{...}`` classes, which the grammar has
+    neither of (tests/unit/test_parser_lark.py); regex stays importable after.
+    """
+    if "lark" in sys.modules or "regex" in sys.modules:
+        return
+    sys.modules["regex"] = None  # type: ignore[assignment]  # import regex -> ImportError
+    try:
+        import lark  # noqa: F401
+    finally:
+        del sys.modules["regex"]
+
+
 @functools.cache
 def get_parser() -> Lark:
     """The LALR parser, built once per process (and cached on disk by lark)."""
+    _import_lark()
+    from lark import Lark
+
     return Lark(
         grammar_text(),
         parser="lalr",
@@ -253,6 +270,8 @@ def _did_you_mean(word: str, expected: tuple[str, ...]) -> str:
     """`; did you mean CREATE?` for a mistyped keyword."""
     if not word[:1].isalpha():
         return ""
+    import difflib  # only for a syntax error: not every start-up's import
+
     words = [e for e in expected if e.isupper() and e.isalpha()]
     close = difflib.get_close_matches(word.upper(), words, n=1, cutoff=0.75)
     return f" (did you mean {close[0]}?)" if close else ""
@@ -308,6 +327,8 @@ def _end_of_input(text: str, expected: tuple[str, ...]) -> QadminSyntaxError:
 
 
 def _error(text: str, err: UnexpectedInput) -> QadminSyntaxError:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
     if isinstance(err, UnexpectedCharacters):
         pos = err.pos_in_stream or 0
         line, col = _line_col(text, pos)
@@ -378,7 +399,13 @@ def sql_only_words() -> frozenset[str]:
     statement.  A statement starting with one of them is plain SQL whatever
     follows, so a script's ``select ...`` lines skip the LALR parse (under
     cProfile, most of a script line's client time after the transformer fix).
+    Kept on disk per grammar (qadmin.derived): such a script needs no parser.
     """
+    depends_on = grammar_text() + Path(__file__).read_text()  # the grammar and this code
+    return cached_words("sql-only-words", depends_on, _derive_sql_only_words)
+
+
+def _derive_sql_only_words() -> frozenset[str]:
     expansions: dict[str, list[list[Any]]] = {}
     for rule in get_parser().rules:
         expansions.setdefault(str(rule.origin.name), []).append(list(rule.expansion))
@@ -451,6 +478,11 @@ def _parse_statement(text: str) -> tuple[ast.Command, ...]:
 
 
 def _parse_grammar(text: str) -> tuple[ast.Command, ...]:
+    _import_lark()
+    from lark.exceptions import UnexpectedInput, VisitError
+
+    from qadmin.transform import make_transformer
+
     parser = get_parser()
     try:
         tree = parser.parse(text)

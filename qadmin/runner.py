@@ -10,11 +10,9 @@ traceback.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -44,6 +42,8 @@ _MISSING_OBJECT = {"42883", "42P01", "3F000"}
 
 def _mistyped_command(text: str) -> str | None:
     """The console command a statement that failed as SQL is one word off (CREATE QUEU)."""
+    import difflib  # only for a failed statement: not every start-up's import
+
     words = text.split()
     if len(words) < 2:
         return None
@@ -114,6 +114,8 @@ class Runner:
         cmd = pager or ("less -SRFX" if shutil.which("less") else None)
         if not cmd:
             return False
+        import subprocess  # only an interactive terminal pages
+
         try:
             subprocess.run(cmd, shell=True, input=text, text=True, check=False)
         except OSError:

@@ -18,6 +18,7 @@ __all__ = ["Piece", "closes", "ends_statement", "skip_quoted", "split_statements
 _DOLLAR = re.compile(r"\$((?:(?!\d)\w+)?)\$")
 # what split_statements stops at inside a statement: its end, quotes, comments
 _SPECIAL = re.compile(r"[;'\"$]|--|/\*")
+_QUOTE_OR_BACKSLASH = {q: re.compile("[\\\\" + q + "]") for q in "'\""}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,23 +44,31 @@ def _close_quote(text: str, i: int, escapes: bool) -> int:
 
     escapes: backslash escapes count too (an E'string').
     """
-    quote, n, j = text[i], len(text), i + 1
-    while j < n:
-        if escapes and text[j] == "\\":
-            j += 2
+    quote = text[i]
+    if not escapes:  # jump from quote to quote (most strings: one find)
+        k = text.find(quote, i + 1)
+        while k >= 0 and text.startswith(quote, k + 1):
+            k = text.find(quote, k + 2)
+        return -1 if k < 0 else k + 1
+    stop = _QUOTE_OR_BACKSLASH[quote]
+    j = i + 1
+    while True:
+        k = _search_index(stop, text, j)
+        if k < 0:
+            return -1
+        if text[k] == "\\" or text.startswith(quote, k + 1):
+            j = k + 2  # an escaped character or a doubled quote
             continue
-        if text[j] == quote:
-            if j + 1 < n and text[j + 1] == quote:
-                j += 2
-                continue
-            return j + 1
-        j += 1
-    return -1
+        return k + 1
+
+
+def _search_index(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    m = pattern.search(text, pos)
+    return -1 if m is None else m.start()
 
 
 def skip_quoted(text: str, i: int) -> int:
     """Index after the quoted token that starts at i, or -1 if it never ends."""
-    n = len(text)
     c = text[i]
     if c == "'":
         escapes = i > 0 and text[i - 1] in "Ee" and (i < 2 or not _word(text[i - 2]))
@@ -74,7 +83,7 @@ def skip_quoted(text: str, i: int) -> int:
         return -1 if end < 0 else end + len(m.group(0))
     if text.startswith("--", i):
         end = text.find("\n", i)
-        return n if end < 0 else end
+        return len(text) if end < 0 else end
     if text.startswith("/*", i):
         end = text.find("*/", i + 2)
         return -1 if end < 0 else end + 2
@@ -115,63 +124,71 @@ def split_statements(text: str) -> list[Piece]:
     n = len(text)
     start = 0
     i = 0
-    line, col = 1, 1  # position of text[i]
-    start_line, start_col = 1, 1
     only_space = True  # nothing but whitespace/comments since start
     unterminated = False
-
-    def advance(to: int) -> None:
-        nonlocal i, line, col
-        chunk = text[i:to]
-        nl = chunk.count("\n")
-        if nl:
-            line += nl
-            col = len(chunk) - chunk.rfind("\n")
-        else:
-            col += len(chunk)
-        i = to
-
+    where = _Positions(text)
     while i < n:
         c = text[i]
         if only_space and c in " \t\r\n":
-            advance(i + 1)
-            start, start_line, start_col = i, line, col
+            i += 1
+            start = i
             continue
         if c == "\\" and only_space:
             end = text.find("\n", i)
             end = n if end < 0 else end
-            pieces.append(Piece(text[i:end], line, col, True))
-            advance(end)
-            start, start_line, start_col = i, line, col
+            pieces.append(Piece(text[i:end], *where(i), True))
+            i = start = end
             continue
         if c == ";":
-            advance(i + 1)
-            pieces.append(Piece(text[start:i], start_line, start_col, True))
-            start, start_line, start_col = i, line, col
+            i += 1
+            pieces.append(Piece(text[start:i], *where(start), True))
+            start = i
             only_space = True
             continue
         if c in "'\"$" or text.startswith(("--", "/*"), i):
             j = skip_quoted(text, i)
             if j < 0:
                 unterminated = True
-                advance(n)
                 break
             if c not in "-/":
                 only_space = False
             elif only_space:
-                advance(j)
-                start, start_line, start_col = i, line, col
+                i = start = j
                 continue
-            advance(j)
+            i = j
             continue
         # ordinary text: on to the next character that may end or quote something
         only_space = False
         m = _SPECIAL.search(text, i + 1)
-        advance(m.start() if m else n)
+        i = m.start() if m else n
     rest = text[start:]
     if rest.strip() and (unterminated or not only_space):
-        pieces.append(Piece(rest, start_line, start_col, False))
+        pieces.append(Piece(rest, *where(start), False))
     return pieces
+
+
+class _Positions:
+    """Line and column (1-based) of offsets of one text, asked in increasing order.
+
+    Counted only where a statement starts (str.count from the last one), not
+    character by character as the scan goes: a script's lines cost less.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.seen = 0  # newlines before here are counted
+        self.line = 1
+        self.line_start = 0
+
+    def __call__(self, pos: int) -> tuple[int, int]:
+        if pos < self.seen:
+            self.seen, self.line, self.line_start = 0, 1, 0
+        newlines = self.text.count("\n", self.seen, pos)
+        if newlines:
+            self.line += newlines
+            self.line_start = self.text.rfind("\n", self.seen, pos) + 1
+        self.seen = pos
+        return self.line, pos - self.line_start + 1
 
 
 def ends_statement(text: str) -> bool:

@@ -14,8 +14,10 @@ import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-from qadmin.catalog import Catalog
+if TYPE_CHECKING:  # the parser needs the slots, not the catalog's dataclass (~10 ms)
+    from qadmin.catalog import Catalog
 
 __all__ = [
     "CONNECT_KEYS",
@@ -78,7 +80,7 @@ class Quoting(enum.Enum):
 
 
 # (catalog, queue the statement names, consumer it names) -> candidate names
-NameSource = Callable[[Catalog, "str | None", "str | None"], Sequence[str]]
+NameSource = Callable[["Catalog", "str | None", "str | None"], Sequence[str]]
 
 
 def _field(name: str) -> NameSource:

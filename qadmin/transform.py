@@ -173,24 +173,56 @@ class ToAst(Transformer):
 
 def make_transformer(source: str) -> Transformer:
     """A transformer for one source text (SQL statements keep their original text)."""
-    return _transformer_class()(source)
+    return _ToAstNodes(source)
+
+
+class _ToAstNodes(ToAst):
+    """ToAst plus one method per AST node class (the rule of the class's snake-case
+    name builds it), each resolved on its rule's first use and kept on the class:
+    a statement imports only its own family (qadmin.ast loads them lazily), and a
+    script's statements pay nothing after the first (wrapping every class on each
+    parse took ~4 ms under cProfile before)."""
+
+    def __getattr__(self, rule: str) -> Any:
+        # only for names ordinary lookup misses: a class's rule the first time it
+        # is met, or a rule or terminal no class builds (-> __default__)
+        method = _rule_method(rule)
+        if method is None:
+            raise AttributeError(rule)
+        setattr(_ToAstNodes, rule, method)
+        return getattr(self, rule)
 
 
 @functools.cache
-def _transformer_class() -> type[ToAst]:
-    """ToAst with one method per AST node class (the rule of the class's snake-case
-    name builds it), made once per process: wrapping ~100 classes took ~4 ms under
-    cProfile, paid by every statement of a script before."""
-    methods: dict[str, Any] = {}
-    for cls in ast.node_classes():
-        if cls.__name__.startswith("_"):
-            continue
-        wrap = v_args(
-            inline=not issubclass(cls, ast_utils.AsList),
-            meta=issubclass(cls, ast_utils.WithMeta),
-        )
-        methods[ast_utils.camel_to_snake(cls.__name__)] = wrap(cls)
-    # rules whose children differ from their class's fields: wired by hand
-    for rule in ("watch", "sql"):
-        methods[rule] = ToAst.__dict__[rule]
-    return type("ToAstNodes", (ToAst,), methods)
+def _rule_method(rule: str) -> Any | None:
+    """The transformer method of the AST class a rule builds, or None."""
+    cls = _rule_class(rule)
+    if cls is None:
+        return None
+    wrap = v_args(
+        inline=not issubclass(cls, ast_utils.AsList),
+        meta=issubclass(cls, ast_utils.WithMeta),
+    )
+    return wrap(cls)
+
+
+def _rule_class(rule: str) -> type | None:
+    """The node class named like the rule: from its family, else among loaded classes."""
+    if rule.startswith("_") or not rule.islower():
+        return None
+    name = _class_names().get(rule)
+    if name is not None:
+        cls = getattr(ast, name)
+        return cls if ast.is_node_class(cls) else None
+    # the base's classes (Setting, AtTick ...) and any defined outside the families
+    for cls in ast.loaded_node_classes():
+        if not cls.__name__.startswith("_") and ast_utils.camel_to_snake(cls.__name__) == rule:
+            return cls
+    return None
+
+
+@functools.cache
+def _class_names() -> dict[str, str]:
+    """Rule name -> class name, for every class of the families (none imported)."""
+    names = (n for family in ast.FAMILIES.values() for n in family)
+    return {ast_utils.camel_to_snake(n): n for n in names}

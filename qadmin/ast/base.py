@@ -6,8 +6,6 @@ import sys
 from dataclasses import dataclass
 from typing import ClassVar
 
-from lark import ast_utils
-
 __all__ = [
     "ALL",
     "All",
@@ -17,12 +15,18 @@ __all__ = [
     "Pattern",
     "Setting",
     "command_classes",
+    "is_node_class",
+    "loaded_node_classes",
     "node_classes",
 ]
 
 
-class _Node(ast_utils.Ast):
-    """Base of everything the transformer builds from a rule."""
+class _Node:
+    """Base of everything the transformer builds from a rule.
+
+    Not lark's ``ast_utils.Ast`` (qadmin.transform wires rules to classes itself):
+    a script of plain SQL then runs without importing lark at all.
+    """
 
 
 class Command(_Node):
@@ -32,8 +36,21 @@ class Command(_Node):
     watchable: ClassVar[bool] = True
 
 
+def is_node_class(obj: object) -> bool:
+    """Whether obj is a class the transformer builds (a subclass of the node base)."""
+    return isinstance(obj, type) and issubclass(obj, _Node)
+
+
 def node_classes() -> list[type]:
-    """Every class the transformer builds (subclasses of the node base, anywhere)."""
+    """Every class the transformer builds, in every family (all are imported first)."""
+    from qadmin.ast import load_families
+
+    load_families()
+    return loaded_node_classes()
+
+
+def loaded_node_classes() -> list[type]:
+    """The subclasses of the node base that are imported now, from any module."""
     out: set[type] = set()
     todo = list(_Node.__subclasses__())
     while todo:

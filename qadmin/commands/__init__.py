@@ -6,7 +6,9 @@ Adding a command touches four places, each with one job:
   (backslash commands: ``%extend meta_command: ...``); a name completion should
   offer is a name rule accepting ``<KIND>_SLOT``;
 - ``qadmin/ast/<family>.py``: one frozen dataclass subclassing ``Command``
-  (class ``StartTicker`` <-> rule ``start_ticker``; its docstring is the help);
+  (class ``StartTicker`` <-> rule ``start_ticker``; its docstring is the help),
+  named in the module's ``__all__`` and in ``qadmin.ast.FAMILIES`` with the
+  ``TYPE_CHECKING`` import there (families load on first use; a test checks);
 - ``qadmin/commands/<family>.py``: one ``@command(ast.StartTicker)`` handler;
 - ``engine``: the function the handler calls.
 

@@ -39,6 +39,7 @@ LANGUAGE_MODULES = [
     *_modules("qadmin/complete"),
     "qadmin.catalog",
     "qadmin.charts",
+    "qadmin.derived",
     "qadmin.help",
     "qadmin.history",
     "qadmin.literals",

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from qadmin.output import readable_duration, readable_rate, render
 from qadmin.result import Result, Settings
 
@@ -70,3 +73,45 @@ def test_units():
     assert readable_duration(7200) == "2.0 h"
     assert readable_duration(-5) == "-5.0 s"
     assert readable_rate(3) == "3.0 ev/s"
+
+
+# ---- the aligned table's one-line-row fast path against the general layout
+
+
+def _reference_aligned_rows(
+    cells: list[list[str]], widths: list[int], right: list[bool]
+) -> list[str]:
+    """How _aligned laid out every row before its one-line fast path (any cell may wrap)."""
+    out = []
+    for r in cells:
+        split = [c.split("\n") for c in r]
+        for k in range(max(len(s) for s in split)):
+            parts = []
+            for i, w in enumerate(widths):
+                piece = split[i][k] if k < len(split[i]) else ""
+                parts.append(piece.rjust(w) if right[i] else piece.ljust(w))
+            out.append((" " + " | ".join(parts)).rstrip())
+    return out
+
+
+_CELL = st.text(alphabet="ab \n|-", max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 3).flatmap(
+        lambda n: st.lists(st.lists(_CELL, min_size=n, max_size=n), max_size=4)
+    )
+)
+def test_aligned_rows_match_the_general_layout(rows):
+    ncols = len(rows[0]) if rows else 1
+    columns = tuple(f"c{i}" for i in range(ncols))
+    result = Result(columns=columns, rows=tuple(tuple(r) for r in rows), types={"c0": "number"})
+    lines = render(result, Settings()).split("\n")
+    widths = [
+        max([len(c), *(max(len(x) for x in r[i].split("\n")) for r in rows)])
+        for i, c in enumerate(columns)
+    ]
+    body = lines[2 : len(lines) - 3]  # between the header rule and "(n rows)"
+    right = [True] + [False] * (ncols - 1)
+    assert body == _reference_aligned_rows([list(r) for r in rows], widths, right)
