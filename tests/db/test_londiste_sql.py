@@ -140,7 +140,8 @@ def test_upgrade_schema_is_a_no_op_and_install_keeps_data(root):
         conn.close()
     assert [r.action for r in reports] == ["reinstalled"] * 3
     assert [t["table_name"] for t in tables(root)] == ["public.data"]
-    assert len(triggers(root, "data")) == 2
+    # statement-level capture: one trigger per event, and TRUNCATE
+    assert len(triggers(root, "data")) == 4
 
 
 def test_upgrade_schema_brings_an_old_structure_up_to_date(db):
@@ -208,16 +209,29 @@ def test_root_add_table_captures_changes_and_truncate(root):
         "copy_pos": 0,
         "dest_table": None,
     }
+    # statement-level capture with the table's own function (named for its oid)
+    fn = "pgq._trg_capture_" + str(root.scalar("select 'public.data'::regclass::oid"))
     assert triggers(root, "data") == [
         (
-            "_londiste_lq",
-            "CREATE TRIGGER _londiste_lq AFTER INSERT OR DELETE OR UPDATE ON public.data"
-            " FOR EACH ROW EXECUTE FUNCTION pgq.logutriga('lq')",
+            "_londiste_lq_del",
+            "CREATE TRIGGER _londiste_lq_del AFTER DELETE ON public.data"
+            f" REFERENCING OLD TABLE AS pgq_old FOR EACH STATEMENT EXECUTE FUNCTION {fn}('logutriga', 'lq')",
+        ),
+        (
+            "_londiste_lq_ins",
+            "CREATE TRIGGER _londiste_lq_ins AFTER INSERT ON public.data"
+            f" REFERENCING NEW TABLE AS pgq_new FOR EACH STATEMENT EXECUTE FUNCTION {fn}('logutriga', 'lq')",
         ),
         (
             "_londiste_lq_truncate",
             "CREATE TRIGGER _londiste_lq_truncate AFTER TRUNCATE ON public.data"
             " FOR EACH STATEMENT EXECUTE FUNCTION pgq.sqltriga('lq')",
+        ),
+        (
+            "_londiste_lq_upd",
+            "CREATE TRIGGER _londiste_lq_upd AFTER UPDATE ON public.data"
+            " REFERENCING OLD TABLE AS pgq_old NEW TABLE AS pgq_new FOR EACH STATEMENT"
+            f" EXECUTE FUNCTION {fn}('logutriga', 'lq')",
         ),
     ]
     root.execute("insert into data (txt) values ('a')")
