@@ -215,12 +215,14 @@ def test_root_add_table_captures_changes_and_truncate(root):
         (
             "_londiste_lq_del",
             "CREATE TRIGGER _londiste_lq_del AFTER DELETE ON public.data"
-            f" REFERENCING OLD TABLE AS pgq_old FOR EACH STATEMENT EXECUTE FUNCTION {fn}('logutriga', 'lq')",
+            " REFERENCING OLD TABLE AS pgq_old FOR EACH STATEMENT"
+            f" EXECUTE FUNCTION {fn}('logutriga', 'lq')",
         ),
         (
             "_londiste_lq_ins",
             "CREATE TRIGGER _londiste_lq_ins AFTER INSERT ON public.data"
-            f" REFERENCING NEW TABLE AS pgq_new FOR EACH STATEMENT EXECUTE FUNCTION {fn}('logutriga', 'lq')",
+            " REFERENCING NEW TABLE AS pgq_new FOR EACH STATEMENT"
+            f" EXECUTE FUNCTION {fn}('logutriga', 'lq')",
         ),
         (
             "_londiste_lq_truncate",
@@ -286,8 +288,16 @@ def test_trigger_flags_and_arguments(root):
         200,
         "Handler changed for table: public.t2",
     )
-    [(_, row), _] = triggers(root, "t2")
-    assert "AFTER INSERT OR DELETE OR UPDATE" in row and "logutriga('lq', 'pkey=id')" in row
+    # AFTER now: statement-level capture, the BEFORE row trigger gone
+    trg = dict(triggers(root, "t2"))
+    assert sorted(trg) == [
+        "_londiste_lq_del",
+        "_londiste_lq_ins",
+        "_londiste_lq_truncate",
+        "_londiste_lq_upd",
+    ]
+    assert "AFTER INSERT" in trg["_londiste_lq_ins"]
+    assert "('logutriga', 'lq', 'pkey=id')" in trg["_londiste_lq_ins"]
     assert tables(root)[0]["table_attrs"] == "handler=x"
     assert code(root, "local_change_handler", Q, "public.t2", ["no_triggers"], None) == (
         200,
@@ -383,7 +393,12 @@ def test_branch_add_table_waits_for_its_copy(tree):
     assert code(branch, "local_add_table", Q, "data") == (200, "Table added: public.data")
     [row] = tables(branch)
     assert (row["local"], row["merge_state"]) == (True, None)
-    assert [t[0] for t in triggers(branch, "data")] == ["_londiste_lq", "_londiste_lq_truncate"]
+    assert [t[0] for t in triggers(branch, "data")] == [
+        "_londiste_lq_del",
+        "_londiste_lq_ins",
+        "_londiste_lq_truncate",
+        "_londiste_lq_upd",
+    ]
     # the copy handshake
     for state in ("in-copy", "catching-up", "wanna-sync:5", "do-sync:5", "ok"):
         snap = "10:20:" if state == "catching-up" else None

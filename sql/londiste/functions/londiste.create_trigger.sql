@@ -165,10 +165,6 @@ begin
                and (g.tgtype & 3) = 1                      -- ROW, not BEFORE
                and pg_catalog.substr(g.tgname, 1, 10) <> '_londiste_'
                and not londiste.is_replica_func(g.tgfoid));
-    if v_stmt then
-        v_fn := pgq._trg_capture_function(v_oid::regclass);
-        v_stmt := v_fn <> '_trg_capture_statement';
-    end if;
 
     -- (re)create the capture triggers: their arguments may have changed
     execute pg_catalog.format('drop trigger if exists %I on %s', trigger_name, v_qtable);
@@ -176,6 +172,12 @@ begin
         execute pg_catalog.format('drop trigger if exists %I on %s',
                                   '_londiste_' || i_queue_name || '_' || pg_catalog.left(v_arg, 3), v_qtable);
     end loop;
+    -- (after the drops: the DDL event trigger drops a capture function no
+    -- trigger calls)
+    if v_stmt then
+        v_fn := pgq._trg_capture_function(v_oid::regclass);
+        v_stmt := v_fn <> '_trg_capture_statement';
+    end if;
     if v_stmt then
         foreach v_arg in array v_events loop
             if v_arg = 'insert' then

@@ -39,7 +39,7 @@ begin
            -- the queue first, or after the kind (statement-level capture)
            and (pg_catalog.substr(g.tgargs, 1, pg_catalog.length(v_head)) = v_head
                 or (g.tgtype & 1 = 0
-                    and pg_catalog.substr(g.tgargs, pg_catalog.position('\x00'::bytea in g.tgargs) + 1,
+                    and pg_catalog.substr(g.tgargs, position('\x00'::bytea in g.tgargs) + 1,
                                           pg_catalog.length(v_head)) = v_head))
     loop
         execute pg_catalog.format('drop trigger %I on %s', v_name, londiste.quote_fqname(v_dest));

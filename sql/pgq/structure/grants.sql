@@ -158,6 +158,7 @@ grant execute on function
     pgq._trg_capture_sql(text, text),
     pgq._trg_capture_function(regclass),
     pgq._trg_capture_source(oid, text),
+    pgq._trg_capture_insert(text, text, text),
     pgq.create_statement_capture(regclass, text, text, text, text[]),
     pgq._trg_fields(text, integer, text[], text, text, anyelement, anyelement, text, text, oid),
     pgq._trg_generic_fields(text, integer, text[], text, text, anyelement, anyelement, text, text, oid),

@@ -112,6 +112,7 @@ select pgq._trg_create_entry('logutriga'), pgq._trg_create_entry('sqltriga'),
        pgq._trg_create_entry('jsontriga');
 \ir ../triggers/pgq._trg_capture_sql.sql
 \ir ../triggers/pgq._trg_capture_statement.sql
+\ir ../triggers/pgq._trg_capture_insert.sql
 \ir ../triggers/pgq._trg_capture_source.sql
 \ir ../triggers/pgq._trg_capture_function.sql
 \ir ../triggers/pgq.create_statement_capture.sql

@@ -10,8 +10,9 @@ returns text as $$
 --      statement-level capture triggers, and for each of INSERT, UPDATE
 --      and DELETE, one static query over the transition tables that
 --      computes the events with the table's overload of pgq._trg_fields()
---      (inlined, with the options as constants) and inserts them with one
---      pgq.insert_event_bulk() call.
+--      (inlined, with the options as constants) and inserts them
+--      (pgq._trg_capture_insert: with one pgq.insert_event_bulk() call,
+--      or through pgq.insert_event(7) for a few rows).
 --
 --      Static queries keep their plans for the session: the generic
 --      pgq._trg_capture_statement() plans its query with EXECUTE at every
@@ -31,6 +32,7 @@ declare
     tg          record;
     argv        text;
     call        text;
+    q           text;
     branches    text := '';
 begin
     -- schema-qualified whatever the search_path
@@ -63,37 +65,25 @@ begin
         call := 'pgq._trg_fields(' || pg_catalog.quote_literal(tg.kind) || ', '
             || pg_catalog.cardinality(tg.args) || ', ' || argv || ', %s, ''AFTER'', %s, %s,'
             || ' TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_RELID)';
+        q := pg_catalog.quote_literal(tg.args[1]);
         branches := branches || E'\n    if TG_ARGV[0] = ' || pg_catalog.quote_literal(tg.kind)
             || ' and argv = ' || argv || E' then'
             || E'\n        if TG_OP = ''INSERT'' then'
-            || E'\n            perform pgq.insert_event_bulk(' || pg_catalog.quote_literal(tg.args[1])
-            || ', pg_catalog.array_agg(s.f[1]), pg_catalog.array_agg(s.f[2]), pg_catalog.array_agg(s.f[3]),'
-            || ' pg_catalog.array_agg(s.f[4]), pg_catalog.array_agg(s.f[5]), pg_catalog.array_agg(s.f[6]))'
-            || E'\n              from (select ' || pg_catalog.format(call, '''INSERT''',
-                   'row(n.*)::' || rowtype, 'null::' || rowtype) || ' as f'
-            || E'\n                      from pgq_new n) s'
-            || E'\n             where s.f is not null;'
+            || pgq._trg_capture_insert(q, 'pgq_new', pg_catalog.format(call, '''INSERT''',
+                   'row(n.*)::' || rowtype, 'null::' || rowtype) || ' as f from pgq_new n')
             || E'\n        elsif TG_OP = ''DELETE'' then'
-            || E'\n            perform pgq.insert_event_bulk(' || pg_catalog.quote_literal(tg.args[1])
-            || ', pg_catalog.array_agg(s.f[1]), pg_catalog.array_agg(s.f[2]), pg_catalog.array_agg(s.f[3]),'
-            || ' pg_catalog.array_agg(s.f[4]), pg_catalog.array_agg(s.f[5]), pg_catalog.array_agg(s.f[6]))'
-            || E'\n              from (select ' || pg_catalog.format(call, '''DELETE''',
-                   'null::' || rowtype, 'row(o.*)::' || rowtype) || ' as f'
-            || E'\n                      from pgq_old o) s'
-            || E'\n             where s.f is not null;'
+            || pgq._trg_capture_insert(q, 'pgq_old', pg_catalog.format(call, '''DELETE''',
+                   'null::' || rowtype, 'row(o.*)::' || rowtype) || ' as f from pgq_old o')
             || E'\n        else'
             -- old and new versions of a row are stored side by side, in
             -- order: pair them by position, keep that order
-            || E'\n            perform pgq.insert_event_bulk(' || pg_catalog.quote_literal(tg.args[1])
-            || ', pg_catalog.array_agg(s.f[1]), pg_catalog.array_agg(s.f[2]), pg_catalog.array_agg(s.f[3]),'
-            || ' pg_catalog.array_agg(s.f[4]), pg_catalog.array_agg(s.f[5]), pg_catalog.array_agg(s.f[6]))'
-            || E'\n              from (select ' || pg_catalog.format(call, '''UPDATE''', 'n.r', 'o.r') || ' as f'
-            || E'\n                      from (select row(n.*)::' || rowtype || ' as r,'
-            || ' pg_catalog.row_number() over () as rn from pgq_new n) n'
-            || E'\n                      join (select row(o.*)::' || rowtype || ' as r,'
-            || ' pg_catalog.row_number() over () as rn from pgq_old o) o on o.rn = n.rn'
-            || E'\n                     order by n.rn) s'
-            || E'\n             where s.f is not null;'
+            || pgq._trg_capture_insert(q, 'pgq_new', pg_catalog.format(call, '''UPDATE''', 'n.r', 'o.r')
+                   || ' as f'
+                   || E'\n                      from (select row(n.*)::' || rowtype || ' as r,'
+                   || ' pg_catalog.row_number() over () as rn from pgq_new n) n'
+                   || E'\n                      join (select row(o.*)::' || rowtype || ' as r,'
+                   || ' pg_catalog.row_number() over () as rn from pgq_old o) o on o.rn = n.rn'
+                   || E'\n                     order by n.rn')
             || E'\n        end if;'
             || E'\n        return null;'
             || E'\n    end if;';
