@@ -816,3 +816,48 @@ def test_owner_without_createrole_is_told_which_roles_to_ask_for(cluster_factory
     finally:
         conn.close()
         admin.close()
+
+
+def test_root_statement_capture_gives_the_row_triggers_events(root):
+    """Londiste's statement-level capture against its row trigger, on the same statements.
+
+    A user AFTER ROW trigger on a table keeps Londiste on the row trigger there (changes
+    that trigger made to the table would be captured before the statement's own).
+    """
+    for t in ("s_stm", "s_row"):
+        root.execute(f"create table public.{t} (id int primary key, v text, n numeric)")
+    root.execute(
+        "create function public.noop() returns trigger language plpgsql"
+        " as $$ begin return null; end $$"
+    )
+    root.execute(
+        "create trigger a_user after insert on public.s_row for each row"
+        " execute procedure public.noop()"
+    )
+    for t in ("s_stm", "s_row"):
+        assert code(root, "local_add_table", Q, t, ["backup"])[0] == 200
+    assert (
+        "EXECUTE FUNCTION pgq.logutriga('lq', 'backup')"
+        in dict(triggers(root, "s_row"))["_londiste_lq"]
+    )
+    assert "_londiste_lq_upd" in dict(triggers(root, "s_stm"))
+    statements = [
+        "insert into {t} select g, 'name ' || g, g * 1.5 from generate_series(1, 300) g",
+        "insert into {t} values (1000, 'one', null)",
+        "update {t} set v = v || ' x', n = n + 1 where id % 3 = 0",
+        "update {t} set n = 7 where id = 1000",
+        "delete from {t} where id % 7 = 0",
+        "insert into {t} values (7, 'back', 1) on conflict (id) do update set v = 'c'",
+        "insert into {t} values (9, 'upd', 1) on conflict (id) do update set v = 'c'",
+        "truncate {t}",
+    ]
+    for stmt in statements:
+        for t in ("s_stm", "s_row"):
+            root.execute(stmt.format(t=t))
+    got = {t: [e for e in events(root) if e[2] == f"public.{t}"] for t in ("s_stm", "s_row")}
+    assert len(got["s_row"]) > 300
+    assert got["s_stm"] == [(a, b, "public.s_stm", d) for a, b, _, d in got["s_row"]]
+    # a key update is refused, as by the row trigger
+    root.execute("insert into s_stm values (1, 'a', 1)")
+    with pytest.raises(psycopg2.Error, match="primary key update not allowed"):
+        root.execute("update s_stm set id = 2")
