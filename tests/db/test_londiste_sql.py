@@ -140,7 +140,8 @@ def test_upgrade_schema_is_a_no_op_and_install_keeps_data(root):
         conn.close()
     assert [r.action for r in reports] == ["reinstalled"] * 3
     assert [t["table_name"] for t in tables(root)] == ["public.data"]
-    assert len(triggers(root, "data")) == 2
+    # statement-level capture: one trigger per event, and TRUNCATE
+    assert len(triggers(root, "data")) == 4
 
 
 def test_upgrade_schema_brings_an_old_structure_up_to_date(db):
@@ -208,16 +209,31 @@ def test_root_add_table_captures_changes_and_truncate(root):
         "copy_pos": 0,
         "dest_table": None,
     }
+    # statement-level capture with the table's own function (named for its oid)
+    fn = "pgq._trg_capture_" + str(root.scalar("select 'public.data'::regclass::oid"))
     assert triggers(root, "data") == [
         (
-            "_londiste_lq",
-            "CREATE TRIGGER _londiste_lq AFTER INSERT OR DELETE OR UPDATE ON public.data"
-            " FOR EACH ROW EXECUTE FUNCTION pgq.logutriga('lq')",
+            "_londiste_lq_del",
+            "CREATE TRIGGER _londiste_lq_del AFTER DELETE ON public.data"
+            " REFERENCING OLD TABLE AS pgq_old FOR EACH STATEMENT"
+            f" EXECUTE FUNCTION {fn}('logutriga', 'lq')",
+        ),
+        (
+            "_londiste_lq_ins",
+            "CREATE TRIGGER _londiste_lq_ins AFTER INSERT ON public.data"
+            " REFERENCING NEW TABLE AS pgq_new FOR EACH STATEMENT"
+            f" EXECUTE FUNCTION {fn}('logutriga', 'lq')",
         ),
         (
             "_londiste_lq_truncate",
             "CREATE TRIGGER _londiste_lq_truncate AFTER TRUNCATE ON public.data"
             " FOR EACH STATEMENT EXECUTE FUNCTION pgq.sqltriga('lq')",
+        ),
+        (
+            "_londiste_lq_upd",
+            "CREATE TRIGGER _londiste_lq_upd AFTER UPDATE ON public.data"
+            " REFERENCING OLD TABLE AS pgq_old NEW TABLE AS pgq_new FOR EACH STATEMENT"
+            f" EXECUTE FUNCTION {fn}('logutriga', 'lq')",
         ),
     ]
     root.execute("insert into data (txt) values ('a')")
@@ -272,8 +288,16 @@ def test_trigger_flags_and_arguments(root):
         200,
         "Handler changed for table: public.t2",
     )
-    [(_, row), _] = triggers(root, "t2")
-    assert "AFTER INSERT OR DELETE OR UPDATE" in row and "logutriga('lq', 'pkey=id')" in row
+    # AFTER now: statement-level capture, the BEFORE row trigger gone
+    trg = dict(triggers(root, "t2"))
+    assert sorted(trg) == [
+        "_londiste_lq_del",
+        "_londiste_lq_ins",
+        "_londiste_lq_truncate",
+        "_londiste_lq_upd",
+    ]
+    assert "AFTER INSERT" in trg["_londiste_lq_ins"]
+    assert "('logutriga', 'lq', 'pkey=id')" in trg["_londiste_lq_ins"]
     assert tables(root)[0]["table_attrs"] == "handler=x"
     assert code(root, "local_change_handler", Q, "public.t2", ["no_triggers"], None) == (
         200,
@@ -369,7 +393,12 @@ def test_branch_add_table_waits_for_its_copy(tree):
     assert code(branch, "local_add_table", Q, "data") == (200, "Table added: public.data")
     [row] = tables(branch)
     assert (row["local"], row["merge_state"]) == (True, None)
-    assert [t[0] for t in triggers(branch, "data")] == ["_londiste_lq", "_londiste_lq_truncate"]
+    assert [t[0] for t in triggers(branch, "data")] == [
+        "_londiste_lq_del",
+        "_londiste_lq_ins",
+        "_londiste_lq_truncate",
+        "_londiste_lq_upd",
+    ]
     # the copy handshake
     for state in ("in-copy", "catching-up", "wanna-sync:5", "do-sync:5", "ok"):
         snap = "10:20:" if state == "catching-up" else None
@@ -787,3 +816,48 @@ def test_owner_without_createrole_is_told_which_roles_to_ask_for(cluster_factory
     finally:
         conn.close()
         admin.close()
+
+
+def test_root_statement_capture_gives_the_row_triggers_events(root):
+    """Londiste's statement-level capture against its row trigger, on the same statements.
+
+    A user AFTER ROW trigger on a table keeps Londiste on the row trigger there (changes
+    that trigger made to the table would be captured before the statement's own).
+    """
+    for t in ("s_stm", "s_row"):
+        root.execute(f"create table public.{t} (id int primary key, v text, n numeric)")
+    root.execute(
+        "create function public.noop() returns trigger language plpgsql"
+        " as $$ begin return null; end $$"
+    )
+    root.execute(
+        "create trigger a_user after insert on public.s_row for each row"
+        " execute procedure public.noop()"
+    )
+    for t in ("s_stm", "s_row"):
+        assert code(root, "local_add_table", Q, t, ["backup"])[0] == 200
+    assert (
+        "EXECUTE FUNCTION pgq.logutriga('lq', 'backup')"
+        in dict(triggers(root, "s_row"))["_londiste_lq"]
+    )
+    assert "_londiste_lq_upd" in dict(triggers(root, "s_stm"))
+    statements = [
+        "insert into {t} select g, 'name ' || g, g * 1.5 from generate_series(1, 300) g",
+        "insert into {t} values (1000, 'one', null)",
+        "update {t} set v = v || ' x', n = n + 1 where id % 3 = 0",
+        "update {t} set n = 7 where id = 1000",
+        "delete from {t} where id % 7 = 0",
+        "insert into {t} values (7, 'back', 1) on conflict (id) do update set v = 'c'",
+        "insert into {t} values (9, 'upd', 1) on conflict (id) do update set v = 'c'",
+        "truncate {t}",
+    ]
+    for stmt in statements:
+        for t in ("s_stm", "s_row"):
+            root.execute(stmt.format(t=t))
+    got = {t: [e for e in events(root) if e[2] == f"public.{t}"] for t in ("s_stm", "s_row")}
+    assert len(got["s_row"]) > 300
+    assert got["s_stm"] == [(a, b, "public.s_stm", d) for a, b, _, d in got["s_row"]]
+    # a key update is refused, as by the row trigger
+    root.execute("insert into s_stm values (1, 'a', 1)")
+    with pytest.raises(psycopg2.Error, match="primary key update not allowed"):
+        root.execute("update s_stm set id = 2")

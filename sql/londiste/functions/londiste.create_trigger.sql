@@ -16,6 +16,13 @@ as $$
 --      _londiste_<queue> calling pgq.logutriga(<queue>, args...) and a
 --      statement trigger _londiste_<queue>_truncate AFTER TRUNCATE calling
 --      pgq.sqltriga(<queue>) that sends TRUNCATE as an event of type R.
+--
+--      Where they give the same events in the same order, AFTER
+--      statement-level triggers _londiste_<queue>_ins, _upd and _del take
+--      the row trigger's place (as pgq.create_statement_capture makes them:
+--      pgq._trg_capture_<oid>('logutriga', <queue>, args...)), which
+--      capture a statement's rows with one INSERT ... SELECT instead of
+--      one insert per row: see the conditions below.
 --      On a leaf node the triggers get the 'deny' argument: changes by
 --      anything but the replay are refused.
 --
@@ -37,7 +44,8 @@ as $$
 --      201 - Trigger not created (no_triggers, or a leaf without PgQ)
 --      403 - AFTER trigger cannot work with SKIP trigger(s)
 --      405 - Multiple SKIP triggers
---      trigger_name - name of the row trigger
+--      trigger_name - name of the row trigger (of the first statement
+--                     trigger with statement-level capture)
 --
 -- Tables directly manipulated:
 --      none (creates triggers on i_dest_table)
@@ -59,6 +67,9 @@ declare
     v_skip_cnt  integer;
     v_skip_name text;
     v_trunc     text := '_londiste_' || i_queue_name || '_truncate';
+    v_stmt      boolean;
+    v_fn        text;
+    v_ref       text;
 begin
     foreach v_arg in array coalesce(i_trg_args, '{}') loop
         if v_arg like 'tgflags=%' then
@@ -138,12 +149,60 @@ begin
         end if;
     end if;
 
-    -- (re)create the row trigger: its arguments may have changed
+    -- statement-level capture (pgq.create_statement_capture's triggers,
+    -- one per event, each with its transition table) where it gives the
+    -- row trigger's events in the row trigger's order: AFTER, no SKIP, a
+    -- plain table (a partitioned one would name the parent in ev_extra1),
+    -- no user AFTER ROW trigger (changes it makes to the table would be
+    -- captured before the statement's own), and the table's own static
+    -- capture function (the generic one plans a query per statement)
+    v_stmt := v_when = 'after' and not v_skip and i_node_type <> 'leaf'
+        and (select c.relkind from pg_catalog.pg_class c where c.oid = v_oid) = 'r'
+        and not exists (
+            select 1 from pg_catalog.pg_trigger g
+             where g.tgrelid = v_oid
+               and not g.tgisinternal
+               and (g.tgtype & 3) = 1                      -- ROW, not BEFORE
+               and pg_catalog.substr(g.tgname, 1, 10) <> '_londiste_'
+               and not londiste.is_replica_func(g.tgfoid));
+
+    -- (re)create the capture triggers: their arguments may have changed
     execute pg_catalog.format('drop trigger if exists %I on %s', trigger_name, v_qtable);
-    execute pg_catalog.format('create trigger %I %s %s on %s for each row execute procedure %s(%s)',
-                              trigger_name, v_when, pg_catalog.array_to_string(v_events, ' or '),
-                              v_qtable, v_func,
-                              pg_catalog.array_to_string(v_args || v_extra, ', '));
+    foreach v_arg in array array['insert', 'update', 'delete'] loop
+        execute pg_catalog.format('drop trigger if exists %I on %s',
+                                  '_londiste_' || i_queue_name || '_' || pg_catalog.left(v_arg, 3), v_qtable);
+    end loop;
+    -- (after the drops: the DDL event trigger drops a capture function no
+    -- trigger calls)
+    if v_stmt then
+        v_fn := pgq._trg_capture_function(v_oid::regclass);
+        v_stmt := v_fn <> '_trg_capture_statement';
+    end if;
+    if v_stmt then
+        foreach v_arg in array v_events loop
+            if v_arg = 'insert' then
+                v_ref := 'new table as pgq_new';
+            elsif v_arg = 'update' then
+                v_ref := 'old table as pgq_old new table as pgq_new';
+            else
+                v_ref := 'old table as pgq_old';
+            end if;
+            execute pg_catalog.format(
+                'create trigger %I after %s on %s referencing %s for each statement execute procedure pgq.%I(%s)',
+                '_londiste_' || i_queue_name || '_' || pg_catalog.left(v_arg, 3), v_arg, v_qtable, v_ref,
+                v_fn, pg_catalog.array_to_string(
+                          pg_catalog.quote_literal(pg_catalog.substr(v_func, 5)) || v_args || v_extra, ', '));
+        end loop;
+        -- static code for these options (the DDL event trigger, when
+        -- installed, has done it already)
+        execute pgq._trg_capture_source(v_oid, v_fn);
+        trigger_name := '_londiste_' || i_queue_name || '_' || pg_catalog.left(v_events[1], 3);
+    else
+        execute pg_catalog.format('create trigger %I %s %s on %s for each row execute procedure %s(%s)',
+                                  trigger_name, v_when, pg_catalog.array_to_string(v_events, ' or '),
+                                  v_qtable, v_func,
+                                  pg_catalog.array_to_string(v_args || v_extra, ', '));
+    end if;
 
     -- TRUNCATE goes into the queue as an event of type R
     perform 1 from pg_catalog.pg_trigger t where t.tgrelid = v_oid and t.tgname = v_trunc;

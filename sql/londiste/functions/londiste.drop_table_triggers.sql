@@ -6,7 +6,8 @@ returns void as $$
 -- Function: londiste.drop_table_triggers(2)
 --
 --      Drop the capture triggers of one queue from a table: the PgQ
---      triggers whose first argument is the queue name.
+--      triggers whose first argument is the queue name, or the second
+--      (statement-level capture: the kind comes first).
 --
 -- Parameters:
 --      i_queue_name - cascaded queue name
@@ -35,7 +36,11 @@ begin
         select g.tgname from pg_catalog.pg_trigger g
          where g.tgrelid = v_oid
            and londiste.is_replica_func(g.tgfoid)
-           and pg_catalog.substr(g.tgargs, 1, pg_catalog.length(v_head)) = v_head
+           -- the queue first, or after the kind (statement-level capture)
+           and (pg_catalog.substr(g.tgargs, 1, pg_catalog.length(v_head)) = v_head
+                or (g.tgtype & 1 = 0
+                    and pg_catalog.substr(g.tgargs, position('\x00'::bytea in g.tgargs) + 1,
+                                          pg_catalog.length(v_head)) = v_head))
     loop
         execute pg_catalog.format('drop trigger %I on %s', v_name, londiste.quote_fqname(v_dest));
     end loop;

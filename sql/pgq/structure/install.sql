@@ -111,7 +111,11 @@ select pgq._refresh_insert_code(true);  -- generates pgq.insert_event_raw() and 
 \ir ../triggers/pgq._trg_create_entry.sql
 select pgq._trg_create_entry('logutriga'), pgq._trg_create_entry('sqltriga'),
        pgq._trg_create_entry('jsontriga');
+\ir ../triggers/pgq._trg_capture_sql.sql
 \ir ../triggers/pgq._trg_capture_statement.sql
+\ir ../triggers/pgq._trg_capture_insert.sql
+\ir ../triggers/pgq._trg_capture_source.sql
+\ir ../triggers/pgq._trg_capture_function.sql
 \ir ../triggers/pgq.create_statement_capture.sql
 \ir ../triggers/pgq._trg_refresh.sql
 \ir ../triggers/pgq._trg_refresh_tables.sql

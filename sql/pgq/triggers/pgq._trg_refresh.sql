@@ -15,7 +15,9 @@ returns text as $$
 --
 --      Tables with statement-level capture triggers (pgq.create_statement_
 --      capture) get the same for pgq._trg_fields(), which returns the
---      event's fields for a bulk insert instead of inserting it.
+--      event's fields for a bulk insert instead of inserting it, and
+--      their own trigger function pgq._trg_capture_<oid>() is made again
+--      (pgq._trg_capture_source).
 --
 --      Run by the DDL event triggers after every change of the table and
 --      by pgq._trg_setup at install; needs superuser.  CREATE OR REPLACE
@@ -51,6 +53,7 @@ declare
     slow        integer;
     attempt     integer;
     status      text[] := '{}';
+    fname       name;
 begin
     select c.reltype into rowtype from pg_catalog.pg_class c where c.oid = i_relid;
     if rowtype is null or rowtype = 0 then
@@ -82,7 +85,8 @@ begin
                         then p.proname in ('logutriga', 'sqltriga', 'jsontriga')
                              and t.tgtype & tgtype_row <> 0
                              and t.tgnargs > 0
-                        else p.proname = '_trg_capture_statement'
+                        else (p.proname = '_trg_capture_statement'
+                              or p.proname operator(pg_catalog.~) '^_trg_capture_[0-9]+$')
                              and t.tgnargs > 1
                              and a.v[1] in ('logutriga', 'sqltriga', 'jsontriga') end
              order by 1, 2
@@ -156,6 +160,20 @@ begin
         status := status || case when slow > 0
                                  then 'created (' || slow || ' option sets on the slow path)'
                                  else 'created' end;
+    end loop;
+
+    -- the table's own statement-level capture functions (named for its
+    -- oid when made, see pgq.create_statement_capture): static queries
+    -- for its option sets as they are now
+    for fname in
+        select distinct p.proname
+          from pg_catalog.pg_trigger t
+          join pg_catalog.pg_proc p on p.oid = t.tgfoid
+         where t.tgrelid = i_relid
+           and p.pronamespace = 'pgq'::regnamespace
+           and p.proname operator(pg_catalog.~) '^_trg_capture_[0-9]+$'
+    loop
+        execute pgq._trg_capture_source(i_relid, fname);
     end loop;
     return pg_catalog.array_to_string(status, ', ');
 end;

@@ -13,6 +13,12 @@ returns integer as $$
 --      row-level function's TRUNCATE event).  Drop them with
 --      DROP TRIGGER.
 --
+--      The triggers call the table's own function pgq._trg_capture_<oid>()
+--      with a static query per option set (pgq._trg_capture_source) when
+--      the caller may create functions in schema pgq, else the generic
+--      pgq._trg_capture_statement(), which plans its query at every
+--      statement: the same events, slower.
+--
 --      Not for BEFORE/SKIP use; on a partitioned table, create them on
 --      the parent (events then name the parent in ev_extra1).
 --
@@ -30,6 +36,7 @@ returns integer as $$
 declare
     args    text;
     targs   text;
+    fname   text;
 begin
     if i_kind is null or i_kind not in ('logutriga', 'sqltriga', 'jsontriga') then
         raise exception 'capture kind must be logutriga, sqltriga or jsontriga, not %',
@@ -51,19 +58,25 @@ begin
                select o from pg_catalog.unnest(coalesce(i_options, '{}')) o where o = 'deny'))
            with ordinality x(a, n);
 
+    fname := pgq._trg_capture_function(i_table);
     execute pg_catalog.format('create trigger %I after insert on %s referencing new table as pgq_new'
-        || ' for each statement execute procedure pgq._trg_capture_statement(%s)',
-        i_name || '_ins', i_table, args);
+        || ' for each statement execute procedure pgq.%I(%s)',
+        i_name || '_ins', i_table, fname, args);
     execute pg_catalog.format('create trigger %I after update on %s'
         || ' referencing old table as pgq_old new table as pgq_new'
-        || ' for each statement execute procedure pgq._trg_capture_statement(%s)',
-        i_name || '_upd', i_table, args);
+        || ' for each statement execute procedure pgq.%I(%s)',
+        i_name || '_upd', i_table, fname, args);
     execute pg_catalog.format('create trigger %I after delete on %s referencing old table as pgq_old'
-        || ' for each statement execute procedure pgq._trg_capture_statement(%s)',
-        i_name || '_del', i_table, args);
+        || ' for each statement execute procedure pgq.%I(%s)',
+        i_name || '_del', i_table, fname, args);
     execute pg_catalog.format('create trigger %I after truncate on %s'
         || ' for each statement execute procedure pgq.%I(%s)',
         i_name || '_trunc', i_table, i_kind, targs);
+    if fname <> '_trg_capture_statement' then
+        -- static code for the new option set (the DDL event trigger,
+        -- when installed, has done it already)
+        execute pgq._trg_capture_source(i_table, fname);
+    end if;
     return 4;
 end;
 $$ language plpgsql;
