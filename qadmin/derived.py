@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["cache_dir", "cached_words"]
+__all__ = ["cache_dir", "cached_words", "private_cache_file"]
 
 CACHE_DIR_ENV = "QADMIN_CACHE_DIR"
 
@@ -27,6 +27,27 @@ def cache_dir() -> Path:
         return Path(os.environ[CACHE_DIR_ENV])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "qadmin"
+
+
+def private_cache_file(name: str) -> str | None:
+    """A path in the cache directory that only this user can have written, or None.
+
+    For lark's parser cache, which is a pickle (loading one runs code): lark's own
+    default is a predictable name in the shared temporary directory, which another
+    local user could plant.  None (no private place) means building without a cache.
+    """
+    directory = cache_dir()
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = directory.stat()
+        if st.st_uid != os.getuid() or st.st_mode & 0o022:
+            return None
+        path = directory / name
+        if path.exists() and path.stat().st_uid != os.getuid():
+            return None
+    except OSError:
+        return None
+    return str(path)
 
 
 def cached_words(

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qadmin import ast
-from qadmin.derived import cached_words
+from qadmin.derived import cached_words, private_cache_file
 from qadmin.scan import skip_quoted
 from qadmin.slots import slot_for_terminal, slot_terminals
 
@@ -137,17 +137,21 @@ def _import_lark() -> None:
 
 @functools.cache
 def get_parser() -> Lark:
-    """The LALR parser, built once per process (and cached on disk by lark)."""
+    """The LALR parser, built once per process (and cached on disk by lark, privately)."""
     _import_lark()
-    from lark import Lark
+    import lark
 
-    return Lark(
+    # lark checks the file against the grammar and options, and rebuilds it when they change
+    cache = private_cache_file(
+        f"lark-{lark.__version__}-py{sys.version_info[0]}{sys.version_info[1]}.cache"
+    )
+    return lark.Lark(
         grammar_text(),
         parser="lalr",
         lexer="contextual",
         propagate_positions=True,
         maybe_placeholders=True,
-        cache=True,
+        cache=cache or False,
     )
 
 

@@ -122,7 +122,7 @@ class Shard(Case):
         add(root, branch, "public.t", "shard", hash_key="id")
         tgargs = root.db.scalar(
             "select encode(tgargs, 'escape') from pg_trigger"
-            " where tgname = '_londiste_lq_ins' and tgrelid = 'public.t'::regclass"
+            " where tgname = '_londiste_lq' and tgrelid = 'public.t'::regclass"
         )
         assert "ev_extra3='hash='||" in tgargs, tgargs
 

@@ -4,6 +4,7 @@ again when the grammar (or anything else it depends on) changes, never trusted b
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -107,3 +108,24 @@ def test_a_plain_sql_statement_needs_no_lark_once_the_words_are_cached(cache):
 
     assert run() == "True"  # the first derives the words from the parser
     assert run() == "False"
+
+
+def test_the_parser_cache_is_private(cache, monkeypatch):
+    """lark's cache is a pickle: kept in this user's own directory, never in /tmp."""
+    out = subprocess.run(
+        [sys.executable, "-c", "from qadmin.parser import get_parser; get_parser()"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, derived.CACHE_DIR_ENV: str(cache / "private")},
+        check=True,
+    )
+    assert out.stderr == ""
+    (file,) = (cache / "private").glob("lark-*.cache")
+    assert (cache / "private").stat().st_mode & 0o077 == 0
+    assert file.stat().st_size > 0
+    # a directory others can write is no place for it
+    (cache / "shared").mkdir(mode=0o777)
+    (cache / "shared").chmod(0o777)
+    monkeypatch.setenv(derived.CACHE_DIR_ENV, str(cache / "shared"))
+    assert derived.private_cache_file("x") is None
