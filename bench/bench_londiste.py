@@ -203,7 +203,12 @@ def run_ours(args: argparse.Namespace) -> dict[str, float]:
         procs = [start_worker(tmp, "src_w", src), start_worker(tmp, "dst_w", dst)]
         time.sleep(1.5)
         t0 = time.monotonic()
-        api(src, "select ret_code from londiste.local_add_table(%s, 'public.bench_tbl')", (Q,))
+        flags = [f"tgflags={args.trigger_flags}"] if args.trigger_flags else []
+        api(
+            src,
+            "select ret_code from londiste.local_add_table(%s, 'public.bench_tbl', %s::text[])",
+            (Q, flags),
+        )
         api(dst, "select ret_code from londiste.global_add_table(%s, 'public.bench_tbl')", (Q,))
         api(dst, "select ret_code from londiste.local_add_table(%s, 'public.bench_tbl')", (Q,))
 
@@ -326,6 +331,11 @@ def main() -> int:
     p.add_argument("--per-txn", type=int, default=1000)
     p.add_argument("--no-original", action="store_true")
     p.add_argument("--no-logical", action="store_true")
+    p.add_argument(
+        "--trigger-flags",
+        default="",
+        help="the root's add-table trigger_flags, e.g. T for statement-level capture",
+    )
     args = p.parse_args()
     ours = run_ours(args)
     orig: dict[str, str] = {}
@@ -339,6 +349,8 @@ def main() -> int:
     lr: dict[str, str] = {}
     if not args.no_logical and LOGICAL_SCRIPT.exists():
         lr = run_logical(args)
+    capture = f"trigger_flags={args.trigger_flags}" if args.trigger_flags else "row trigger"
+    print(f"# ours: capture on the root with {capture}")
     print(f"{'metric':40} {'ours':>10} {'original':>10} {'logical':>10} {'reference':>18}")
 
     def line(name: str, value: str, o: str = "-", lg: str = "-", ref: str = "") -> None:

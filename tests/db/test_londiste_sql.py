@@ -140,8 +140,7 @@ def test_upgrade_schema_is_a_no_op_and_install_keeps_data(root):
         conn.close()
     assert [r.action for r in reports] == ["reinstalled"] * 3
     assert [t["table_name"] for t in tables(root)] == ["public.data"]
-    # statement-level capture: one trigger per event, and TRUNCATE
-    assert len(triggers(root, "data")) == 4
+    assert len(triggers(root, "data")) == 2
 
 
 def test_upgrade_schema_brings_an_old_structure_up_to_date(db):
@@ -209,31 +208,16 @@ def test_root_add_table_captures_changes_and_truncate(root):
         "copy_pos": 0,
         "dest_table": None,
     }
-    # statement-level capture with the table's own function (named for its oid)
-    fn = "pgq._trg_capture_" + str(root.scalar("select 'public.data'::regclass::oid"))
     assert triggers(root, "data") == [
         (
-            "_londiste_lq_del",
-            "CREATE TRIGGER _londiste_lq_del AFTER DELETE ON public.data"
-            " REFERENCING OLD TABLE AS pgq_old FOR EACH STATEMENT"
-            f" EXECUTE FUNCTION {fn}('logutriga', 'lq')",
-        ),
-        (
-            "_londiste_lq_ins",
-            "CREATE TRIGGER _londiste_lq_ins AFTER INSERT ON public.data"
-            " REFERENCING NEW TABLE AS pgq_new FOR EACH STATEMENT"
-            f" EXECUTE FUNCTION {fn}('logutriga', 'lq')",
+            "_londiste_lq",
+            "CREATE TRIGGER _londiste_lq AFTER INSERT OR DELETE OR UPDATE ON public.data"
+            " FOR EACH ROW EXECUTE FUNCTION pgq.logutriga('lq')",
         ),
         (
             "_londiste_lq_truncate",
             "CREATE TRIGGER _londiste_lq_truncate AFTER TRUNCATE ON public.data"
             " FOR EACH STATEMENT EXECUTE FUNCTION pgq.sqltriga('lq')",
-        ),
-        (
-            "_londiste_lq_upd",
-            "CREATE TRIGGER _londiste_lq_upd AFTER UPDATE ON public.data"
-            " REFERENCING OLD TABLE AS pgq_old NEW TABLE AS pgq_new FOR EACH STATEMENT"
-            f" EXECUTE FUNCTION {fn}('logutriga', 'lq')",
         ),
     ]
     root.execute("insert into data (txt) values ('a')")
@@ -288,16 +272,8 @@ def test_trigger_flags_and_arguments(root):
         200,
         "Handler changed for table: public.t2",
     )
-    # AFTER now: statement-level capture, the BEFORE row trigger gone
-    trg = dict(triggers(root, "t2"))
-    assert sorted(trg) == [
-        "_londiste_lq_del",
-        "_londiste_lq_ins",
-        "_londiste_lq_truncate",
-        "_londiste_lq_upd",
-    ]
-    assert "AFTER INSERT" in trg["_londiste_lq_ins"]
-    assert "('logutriga', 'lq', 'pkey=id')" in trg["_londiste_lq_ins"]
+    [(_, row), _] = triggers(root, "t2")
+    assert "AFTER INSERT OR DELETE OR UPDATE" in row and "logutriga('lq', 'pkey=id')" in row
     assert tables(root)[0]["table_attrs"] == "handler=x"
     assert code(root, "local_change_handler", Q, "public.t2", ["no_triggers"], None) == (
         200,
@@ -393,12 +369,7 @@ def test_branch_add_table_waits_for_its_copy(tree):
     assert code(branch, "local_add_table", Q, "data") == (200, "Table added: public.data")
     [row] = tables(branch)
     assert (row["local"], row["merge_state"]) == (True, None)
-    assert [t[0] for t in triggers(branch, "data")] == [
-        "_londiste_lq_del",
-        "_londiste_lq_ins",
-        "_londiste_lq_truncate",
-        "_londiste_lq_upd",
-    ]
+    assert [t[0] for t in triggers(branch, "data")] == ["_londiste_lq", "_londiste_lq_truncate"]
     # the copy handshake
     for state in ("in-copy", "catching-up", "wanna-sync:5", "do-sync:5", "ok"):
         snap = "10:20:" if state == "catching-up" else None
@@ -819,7 +790,8 @@ def test_owner_without_createrole_is_told_which_roles_to_ask_for(cluster_factory
 
 
 def test_root_statement_capture_gives_the_row_triggers_events(root):
-    """Londiste's statement-level capture against its row trigger, on the same statements.
+    """Londiste's statement-level capture (tgflags T) against its row trigger, on the
+    same statements.
 
     A user AFTER ROW trigger on a table keeps Londiste on the row trigger there (changes
     that trigger made to the table would be captured before the statement's own).
@@ -835,7 +807,7 @@ def test_root_statement_capture_gives_the_row_triggers_events(root):
         " execute procedure public.noop()"
     )
     for t in ("s_stm", "s_row"):
-        assert code(root, "local_add_table", Q, t, ["backup"])[0] == 200
+        assert code(root, "local_add_table", Q, t, ["backup", "tgflags=T"])[0] == 200
     assert (
         "EXECUTE FUNCTION pgq.logutriga('lq', 'backup')"
         in dict(triggers(root, "s_row"))["_londiste_lq"]

@@ -17,12 +17,16 @@ as $$
 --      statement trigger _londiste_<queue>_truncate AFTER TRUNCATE calling
 --      pgq.sqltriga(<queue>) that sends TRUNCATE as an event of type R.
 --
---      Where they give the same events in the same order, AFTER
---      statement-level triggers _londiste_<queue>_ins, _upd and _del take
---      the row trigger's place (as pgq.create_statement_capture makes them:
+--      With tgflags T (ours, not the original's), where they give the
+--      same events in the same order, AFTER statement-level triggers
+--      _londiste_<queue>_ins, _upd and _del take the row trigger's place
+--      (as pgq.create_statement_capture makes them:
 --      pgq._trg_capture_<oid>('logutriga', <queue>, args...)), which
 --      capture a statement's rows with one INSERT ... SELECT instead of
---      one insert per row: see the conditions below.
+--      one insert per row: see the conditions below.  Opt-in, as it
+--      costs about twice the row trigger's capture on one-row statements
+--      (the transition tables and two query start-ups) and pays from
+--      statements of some tens of rows on: bulk loads, batch jobs.
 --      On a leaf node the triggers get the 'deny' argument: changes by
 --      anything but the replay are refused.
 --
@@ -30,8 +34,9 @@ as $$
 --      i_queue_name - cascaded queue name
 --      i_table_name - table name in the queue (schema.name)
 --      i_trg_args   - add-table arguments; for the trigger:
---                     tgflags=<BAQLJIUDS> (B before, A after, Q sqltriga,
---                     L logutriga, J jsontriga, I/U/D the events, S skip),
+--                     tgflags=<BAQLJIUDST> (B before, A after, Q sqltriga,
+--                     L logutriga, J jsontriga, I/U/D the events, S skip,
+--                     T statement-level capture where it is equivalent),
 --                     skip, no_triggers, virtual_table, and any other
 --                     argument is passed to the trigger function (the
 --                     add-table flags expect_sync, skip_truncate,
@@ -156,7 +161,8 @@ begin
     -- no user AFTER ROW trigger (changes it makes to the table would be
     -- captured before the statement's own), and the table's own static
     -- capture function (the generic one plans a query per statement)
-    v_stmt := v_when = 'after' and not v_skip and i_node_type <> 'leaf'
+    v_stmt := pg_catalog.strpos(v_flags, 'T') > 0
+        and v_when = 'after' and not v_skip and i_node_type <> 'leaf'
         and (select c.relkind from pg_catalog.pg_class c where c.oid = v_oid) = 'r'
         and not exists (
             select 1 from pg_catalog.pg_trigger g
