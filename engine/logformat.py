@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-import os
 import re
 
 __all__ = [
@@ -80,9 +79,8 @@ def formatter(name: str, job: str | None = None) -> logging.Formatter:
 def supervisor_line(name: str | None, message: str) -> str:
     """A line the supervisor writes into a daemon's log, in the daemon's format."""
     if name == "json":
-        when = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
-        obj = {"time": when, "pid": os.getpid(), "level": "INFO", "job": "supervisor"}
-        return json.dumps({**obj, "message": message}, ensure_ascii=False) + "\n"
+        record = logging.LogRecord("supervisor", logging.INFO, __file__, 0, message, None, None)
+        return JsonLineFormatter("supervisor").format(record) + "\n"
     stamp = datetime.datetime.now().isoformat(sep=" ", timespec="seconds")
     return f"--- {stamp} supervisor: {message}\n"
 

@@ -414,11 +414,17 @@ class LondisteAdmin(CascadeAdmin):
                 raise LondisteError(f'table "{t}" is added on node "{here}" already')
             if t not in prov_tables:
                 raise LondisteError(f'table "{t}" is not replicated on provider "{prov}"')
-            if self._query(here, "select londiste.find_table_oid(%s)", [t])[0][0] is not None:
-                raise LondisteError(
-                    f'table "{t}" exists on node "{here}": from_dump creates it'
-                    " (drop it first, or add it without from_dump to copy into it)"
-                )
+        existing = self._query(
+            here,
+            "select t from unnest(%s::text[]) with ordinality u(t, i)"
+            " where londiste.find_table_oid(t) is not null order by i limit 1",
+            [list(names)],
+        )
+        if existing:
+            raise LondisteError(
+                f'table "{existing[0][0]}" exists on node "{here}": from_dump creates it'
+                " (drop it first, or add it without from_dump to copy into it)"
+            )
         try:
             pg_dump, pg_restore = find_tool("pg_dump"), find_tool("pg_restore")
         except ClusterError as err:

@@ -51,59 +51,6 @@ def test_insert_state_is_the_table_and_the_flags_are_in_the_code(db):
     assert db.scalar("select pgq.insert_event('q', 't', 'd')") > 0
 
 
-def test_a_writer_cannot_clear_the_checks_through_the_memo(db):
-    """The memo is a custom setting anyone can write: writing one cannot skip
-    disable_insert or per_tx_limit (the original reads the queue row itself and
-    counts in its C code's memory)."""
-    db.execute("select pgq.create_queue('guarded')")
-    db.execute("select pgq.create_queue('limited')")
-    db.execute("select pgq.set_queue_config('guarded', 'disable_insert', '1')")
-    db.execute("select pgq.set_queue_config('limited', 'per_tx_limit', '1')")
-    db.execute("drop role if exists memo_forger")
-    db.execute("create role memo_forger login in role pgq_writer")
-    conn = db.connect(autocommit=False, user="memo_forger")
-    try:
-        with conn.cursor() as cur:
-            for queue in ("guarded", "limited"):
-                cur.execute(
-                    "select m.setting, m.pos from pgq.queue q, pgq._insert_memo(q.queue_id) m"
-                    " where q.queue_name = %s",
-                    (queue,),
-                )
-                setting, pos = cur.fetchone()
-                # every place of the setting says "table 0, no flags"
-                cur.execute("select set_config(%s, repeat('00000000', 32), true)", (setting,))
-                assert pos > 0
-            with pytest.raises(psycopg2.Error, match="Insert into queue disallowed"):
-                cur.execute("select pgq.insert_event('guarded', 't', 'd')")
-            conn.rollback()
-            cur.execute(
-                "select set_config(m.setting, repeat('00000000', 32), true)"
-                " from pgq.queue q, pgq._insert_memo(q.queue_id) m"
-                " where q.queue_name = 'limited'"
-            )
-            cur.execute("select pgq.insert_event('limited', 't', '1')")
-            # nor can the count be reset: it is no setting, and its table is the owner's
-            cur.execute(
-                "select set_config(name, '0', true) from pg_settings where name like 'pgq.%%'"
-            )
-            with pytest.raises(psycopg2.Error, match="allows max 1 events from one TX"):
-                cur.execute("select pgq.insert_event('limited', 't', '2')")
-            conn.rollback()
-            for forge in (
-                "delete from pgq.tx_event_count",
-                "update pgq.tx_event_count set tx_events = 0",
-                "insert into pgq.tx_event_count values (1, 1, 1)",
-            ):
-                with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-                    cur.execute(forge)
-                conn.rollback()
-    finally:
-        conn.close()
-        db.execute("drop owned by memo_forger")
-        db.execute("drop role memo_forger")
-
-
 def test_named_bits_cost_what_literals_cost(db):
     """An immutable call with a literal is a constant in the plan: the hot path stays fast."""
     plan = "\n".join(

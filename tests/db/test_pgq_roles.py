@@ -68,6 +68,56 @@ def test_reader_consumes_but_cannot_insert(roles):
         )
 
 
+def test_a_writer_cannot_clear_the_checks_through_the_memo(roles):
+    """The memo is a custom setting anyone can write: writing one cannot skip
+    disable_insert or per_tx_limit (the original reads the queue row itself and
+    counts in its C code's memory)."""
+    db = roles
+    db.execute("select pgq.create_queue('guarded')")
+    db.execute("select pgq.create_queue('limited')")
+    db.execute("select pgq.set_queue_config('guarded', 'disable_insert', '1')")
+    db.execute("select pgq.set_queue_config('limited', 'per_tx_limit', '1')")
+    conn = db.connect(autocommit=False, user="u_writer")
+    try:
+        with conn.cursor() as cur:
+            for queue in ("guarded", "limited"):
+                cur.execute(
+                    "select m.setting, m.pos from pgq.queue q, pgq._insert_memo(q.queue_id) m"
+                    " where q.queue_name = %s",
+                    (queue,),
+                )
+                setting, pos = cur.fetchone()
+                # every place of the setting says "table 0, no flags"
+                cur.execute("select set_config(%s, repeat('00000000', 32), true)", (setting,))
+                assert pos > 0
+            with pytest.raises(psycopg2.Error, match="Insert into queue disallowed"):
+                cur.execute("select pgq.insert_event('guarded', 't', 'd')")
+            conn.rollback()
+            cur.execute(
+                "select set_config(m.setting, repeat('00000000', 32), true)"
+                " from pgq.queue q, pgq._insert_memo(q.queue_id) m"
+                " where q.queue_name = 'limited'"
+            )
+            cur.execute("select pgq.insert_event('limited', 't', '1')")
+            # nor can the count be reset: it is no setting, and its table is the owner's
+            cur.execute(
+                "select set_config(name, '0', true) from pg_settings where name like 'pgq.%%'"
+            )
+            with pytest.raises(psycopg2.Error, match="allows max 1 events from one TX"):
+                cur.execute("select pgq.insert_event('limited', 't', '2')")
+            conn.rollback()
+            for forge in (
+                "delete from pgq.tx_event_count",
+                "update pgq.tx_event_count set tx_events = 0",
+                "insert into pgq.tx_event_count values (1, 1, 1)",
+            ):
+                with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                    cur.execute(forge)
+                conn.rollback()
+    finally:
+        conn.close()
+
+
 def test_writer_inserts_but_cannot_manage_or_consume(roles):
     db = roles
     cur = as_user(db, "u_writer")

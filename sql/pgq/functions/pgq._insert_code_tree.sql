@@ -34,6 +34,7 @@ declare
     code    text := '';
     memo    record;
     place   text;
+    flags   integer;
     id_expr text;
     id_given text := '';
 begin
@@ -54,6 +55,7 @@ begin
     end if;
     foreach q in array i_queues loop
         memo := pgq._insert_memo(q.queue_id);
+        flags := pgq._insert_flags(q);
         -- no NULLIF (or bare =): its operator comes from the caller's search_path
         place := 'pg_catalog.substr(pg_catalog.current_setting(' || quote_literal(memo.setting)
             || ', true), ' || memo.pos || ', 8)';
@@ -66,9 +68,9 @@ begin
             || E'::pg_catalog.int4 end,\n                  pgq._insert_state(' || q.queue_id || '));'
             -- the id first, as the original: a refused insert uses one up
             || E'\n    res := ' || id_expr || ';'
-            || case when pgq._insert_flags(q) <> 0 then
+            || case when flags <> 0 then
                    E'\n    perform pgq._insert_checks(' || q.queue_id || ', $1, '
-                   || pgq._insert_flags(q) || ');'
+                   || flags || ');'
                else '' end
             || id_given;
         for i in 0 .. q.queue_ntables - 1 loop

@@ -25,6 +25,7 @@ returns bigint as $$
 declare
     c       integer;
     q       pgq.queue;
+    flags   integer;
     res     bigint;
 begin
     select * into q from pgq.queue where queue_name = i_queue_name;
@@ -33,8 +34,9 @@ begin
     end if;
     c := pgq._insert_state(q.queue_id);
     res := nextval(pgq.quote_fqname(q.queue_event_seq)::regclass);
-    if pgq._insert_flags(q) <> 0 then
-        perform pgq._insert_checks(q.queue_id, i_queue_name, pgq._insert_flags(q));
+    flags := pgq._insert_flags(q);
+    if flags <> 0 then
+        perform pgq._insert_checks(q.queue_id, i_queue_name, flags);
     end if;
     res := coalesce(i_ev_id, res);
     execute 'insert into ' || pgq.quote_fqname(q.queue_data_pfx || '_' || c)
