@@ -150,14 +150,18 @@ def test_second_ticker_refuses_with_a_clear_message(db, tmp_path):
 
 def test_signals_reload_stop_and_switches(db, tmp_path):
     db.execute("select pgq.create_queue('q1')")
+    db.execute("select pgq.set_queue_config('q1', 'ticker_max_lag', '0')")
+    # (the first event of a new queue does not move the event sequence's last_value)
+    db.execute("select pgq.insert_event('q1', 't', 'x') from generate_series(1, 2)")
+    t_created = last_tick(db)
     tk, ini = start_ticker(tmp_path, base_connstr(db.dsn), [db.name], ticker_period=30)
     pidfile = ini.with_suffix(".pid")
     try:
-        wait_for(lambda: "ticking" in tk.text(), what="ticking")
+        # the first round ticks the waiting events; the next one is 30 s away (the
+        # "ticking" line comes before that first round, so it cannot be the mark)
+        wait_for(lambda: last_tick(db) > t_created, what="first round")
         wait_for(pidfile.exists, what="pidfile")
         assert int(pidfile.read_text()) == tk.pid
-        db.execute("select pgq.set_queue_config('q1', 'ticker_max_lag', '0')")
-        # (the first event of a new queue does not move the event sequence's last_value)
         db.execute("select pgq.insert_event('q1', 't', 'x') from generate_series(1, 2)")
         t0 = last_tick(db)
         time.sleep(0.5)
