@@ -228,6 +228,7 @@ class Replicator(CascadedWorker):
         self._handlers: dict[str, BaseHandler] = {}
         self._snapshot_batches: dict[str, int] = {}
         self._ok_seen: set[str] = set()
+        self._tables_seen: set[str] = set()
         self._synced_seen: set[str] = set()
         self._copies_checked = 0.0
         self._used: dict[str, BaseHandler] = {}
@@ -363,11 +364,26 @@ class Replicator(CascadedWorker):
                 self.restore_fkeys(cur)
             self._synced_seen = synced
             now = time.monotonic()
-            if ok_now - self._ok_seen or now - self._copies_checked > COPY_CHECK_PERIOD:
+            # a table handed over or removed (its copy may have been running) leaves a copy
+            # consumer on the provider: look now rather than at the next period
+            removed = self._tables_seen - set(tables)
+            # a copy of a removed table that had registered and then ended (its table gone)
+            ended = [
+                n for n, p in self.copy_procs.items() if n not in tables and p.poll() is not None
+            ]
+            for name in ended:
+                del self.copy_procs[name]
+            if (
+                ok_now - self._ok_seen
+                or removed
+                or ended
+                or now - self._copies_checked > COPY_CHECK_PERIOD
+            ):
                 busy = {t.name for t in tables.values() if t.state != "ok"}
                 self.drop_copy_consumers(src, busy)
                 self._copies_checked = now
             self._ok_seen = ok_now
+            self._tables_seen = set(tables)
         return ready
 
     def start_copies(
@@ -564,6 +580,7 @@ class Replicator(CascadedWorker):
         # the temporary table may have gone with it)
         self._synced_seen = set()
         self._ok_seen = set()
+        self._tables_seen = set()
         self._batch_table_conn = None
         super().set_error(err)
 

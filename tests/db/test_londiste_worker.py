@@ -608,3 +608,27 @@ def test_parallel_copies_and_fkeys_restored(pair, tmp_path):
         ticker.stop()
     text = procs[1].text()
     assert "dropping fkey child_pid_fkey" in text and "restoring fkey child_pid_fkey" in text
+
+
+def test_removing_a_table_in_copy_unregisters_its_copy_consumer(pair, tmp_path):
+    """A table removed while its copies die after registering on the provider (the
+    test hook) leaves no copy consumer there: the worker looks at once, not at its
+    60 s period (rotation waits for every consumer, a forgotten one holds it)."""
+    root, branch = pair
+    root.db.execute("insert into t select g, 'r' || g, g from generate_series(1, 100) g")
+    add_table(root, [branch])
+    ticker = Ticker(root, interval=0.1)
+    env = {"QADMIN_TEST_KILL_AT": "copy_registered", "QADMIN_TEST_KILL_PROB": "1"}
+    procs = [start(root, tmp_path), start(branch, tmp_path, env=env)]
+    try:
+        wait_for(lambda: "test hook: SIGKILL at copy_registered" in procs[1].text(), what="a kill")
+        wait_for(lambda: copy_ghosts(root), what="the copy's consumer on the root")
+        branch.api("select * from londiste.local_remove_table(%s, 'public.t')", (Q,))
+        started = time.monotonic()
+        wait_for(lambda: not copy_ghosts(root), timeout=20, what="the copy consumer gone")
+        assert time.monotonic() - started < 20
+        time.sleep(1)  # a copy started before the removal does not bring one back
+        assert not copy_ghosts(root)
+        assert procs[1].alive(), procs[1].text()[-3000:]
+    finally:
+        ticker.stop()
