@@ -52,6 +52,8 @@ def readable_rate(value: Any) -> str:
 
 def _text(value: Any, kind: str | None) -> str:
     """One value as a table cell."""
+    if value.__class__ is str and (kind is None or kind == "number"):
+        return value  # what the server wrote (plain SQL): the common case first
     if value is None:
         return ""
     if kind == "duration":
@@ -228,6 +230,8 @@ def _json(result: Result, settings: Settings) -> list[str]:
 
 def _without_sparklines(result: Result) -> Result:
     """The result less its sparkline columns (plain output has no bar glyphs)."""
+    if "sparkline" not in result.types.values():
+        return result
     keep = [i for i, c in enumerate(result.columns) if result.types.get(c) != "sparkline"]
     if len(keep) == len(result.columns):
         return result

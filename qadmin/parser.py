@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from qadmin import ast
 from qadmin.derived import cached_words, private_cache_file
-from qadmin.scan import skip_quoted
+from qadmin.scan import split_statements
 from qadmin.slots import slot_for_terminal, slot_terminals
 
 # lark is imported where a statement needs the grammar: a script of plain SQL
@@ -376,8 +376,6 @@ def parse(text: str) -> tuple[ast.Command, ...]:
     The text is cut into statements first (qadmin.scan), exactly as scripts and
     the console run it, so a backslash command owns the rest of its line.
     """
-    from qadmin.scan import split_statements
-
     fast = _plain_sql(text)  # one plain SQL statement: neither split nor parsed
     if fast is not None:
         return (fast,)
@@ -447,7 +445,9 @@ def _derive_sql_only_words() -> frozenset[str]:
 
 
 _PLAIN_SQL_HEAD = re.compile(r"[A-Za-z]+")
-_PLAIN_SQL_QUOTE = re.compile(r"['\"$]")
+# text whose every quote closes, with $ only as $1 (a dollar quote or a stray $ goes to
+# the parser); no backslash, so no E'string' escape, is left by then
+_PLAIN_SQL_BODY = re.compile(r"""(?:[^'"$]++|'[^']*+'|"[^"]*+"|\$\d)*+""")
 
 
 def _plain_sql(text: str) -> ast.Sql | None:
@@ -463,16 +463,8 @@ def _plain_sql(text: str) -> ast.Sql | None:
         body = body[:-1].rstrip()
     if ";" in body:  # more than one statement (or a ';' in a literal): let the parser cut
         return None
-    i = 0
-    while (m := _PLAIN_SQL_QUOTE.search(body, i)) is not None:
-        if m.group() == "$":  # $1 only; a dollar quote or a stray $ goes to the parser
-            if not body[m.end() : m.end() + 1].isdigit():
-                return None
-            i = m.end()
-            continue
-        i = skip_quoted(body, m.start())
-        if i < 0:  # never closes: the parser says where
-            return None
+    if _PLAIN_SQL_BODY.fullmatch(body) is None:  # a quote never closes: the parser says where
+        return None
     return ast.Sql(body)
 
 

@@ -19,6 +19,10 @@ _DOLLAR = re.compile(r"\$((?:(?!\d)\w+)?)\$")
 # what split_statements stops at inside a statement: its end, quotes, comments
 _SPECIAL = re.compile(r"[;'\"$]|--|/\*")
 _QUOTE_OR_BACKSLASH = {q: re.compile("[\\\\" + q + "]") for q in "'\""}
+# a whole statement of plain text and 'strings' or "names" with no backslash, dollar or
+# comment in it, up to its ';': most script lines, cut by one match (possessive, so a
+# text it does not fit costs one pass, never backtracking)
+_SIMPLE_STATEMENT = re.compile(r"""(?:[^;'"$\\/-]++|'[^'\\]*+'|"[^"]*+"|-(?!-)|/(?!\*))*+;""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +136,10 @@ def split_statements(text: str) -> list[Piece]:
         if only_space and c in " \t\r\n":
             i += 1
             start = i
+            continue
+        if only_space and (m := _SIMPLE_STATEMENT.match(text, i)) is not None:
+            pieces.append(Piece(m.group(), *where(i), True))
+            i = start = m.end()
             continue
         if c == "\\" and only_space:
             end = text.find("\n", i)

@@ -27,15 +27,32 @@ def _may_change_names(cmd: ast.Sql) -> bool:
     return kind in ("txn_end", "writing")
 
 
+# a result this big is not kept in the cursor until the next statement
+_KEEP_ROWS = 1000
+
+
+def _cursor(ctx: Context) -> psycopg2.extensions.cursor:
+    """The connection's plain-SQL cursor, values as text: made once, not per statement
+    (a new cursor and its typecaster were a tenth of a script line's client time)."""
+    conn = ctx.require_conn()
+    cur = ctx.sql_cursor
+    if cur is None or cur.closed or cur.connection is not conn:
+        cur = conn.cursor()
+        psycopg2.extensions.register_type(_AS_TEXT, cur)
+        ctx.sql_cursor = cur
+    return cur
+
+
 @command(ast.Sql, changes_catalog=_may_change_names)
 def sql(ctx: Context, cmd: ast.Sql) -> Result:
-    with ctx.cursor() as cur:
-        psycopg2.extensions.register_type(_AS_TEXT, cur)
-        cur.execute(cmd.text)
-        status = cur.statusmessage
-        if cur.description is None:
-            return Result(status=status)
-        columns = tuple(d.name for d in cur.description)
-        types = {d.name: "number" for d in cur.description if d.type_code in _NUMERIC_OIDS}
-        rows = tuple(tuple(r) for r in cur.fetchall())
+    cur = _cursor(ctx)
+    cur.execute(cmd.text)
+    status = cur.statusmessage
+    if cur.description is None:
+        return Result(status=status)
+    columns = tuple(d.name for d in cur.description)
+    types = {d.name: "number" for d in cur.description if d.type_code in _NUMERIC_OIDS}
+    rows = tuple(cur.fetchall())
+    if len(rows) > _KEEP_ROWS:
+        cur.close()  # its copy of the rows goes now, not at the next statement
     return Result(columns=columns, rows=rows, types=types)

@@ -65,7 +65,27 @@ def test_fast_path_agrees_with_the_grammar(text):
     word=st.sampled_from(sorted(sql_only_words())),
     rest=st.lists(
         st.sampled_from(
-            ["1", "x", "'s'", "'a;b'", "(", ")", ",", "=", ".", "*", "+", "\n", " ", "'", "$", "$1"]
+            [
+                "1",
+                "x",
+                "'s'",
+                "'a;b'",
+                "(",
+                ")",
+                ",",
+                "=",
+                ".",
+                "*",
+                "+",
+                "\n",
+                " ",
+                "'",
+                "$",
+                "$1",
+                '"',
+                "''",
+                '"x"',
+            ]
         ),
         max_size=12,
     ),

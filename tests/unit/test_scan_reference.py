@@ -154,6 +154,9 @@ PARTS = st.sampled_from(
         "é",
         "\r\n",
         "1",
+        "-",
+        "/",
+        "*",
     ]
 )
 TEXTS = st.lists(PARTS, max_size=40).map("".join) | st.text(max_size=60)
