@@ -248,10 +248,10 @@ def test_register_unregister_ini_and_stop_switches(db, tmp_path):
         cur.execute("select pgq.insert_event('q1', 't', 'y')")
         tick(cur, "q1")
     wait_for(lambda: consumer_row(db)["current_batch"] is not None, what="batch taken")
-    started = time.monotonic()
     assert run_cli(ini, "-k").returncode == 0
     assert c.wait(20) == 0
-    assert time.monotonic() - started < 0.9, "did not wait for the command"
+    # the batch is still open: the consumer did not wait for its command to finish it (a
+    # time bound said so less surely: under load run_cli's own start took most of it)
     assert consumer_row(db)["current_batch"] is not None
     assert not (tmp_path / "c1.pid").exists()
 
