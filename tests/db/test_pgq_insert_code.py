@@ -198,3 +198,38 @@ def test_per_tx_counts_of_finished_transactions_are_removed(db):
         cur.execute("select tx_events from pgq.tx_event_count")
         assert cur.fetchall() == [(3,)]
     conn.commit()
+
+
+def test_memo_fields_of_one_setting_are_kept_apart(db):
+    """Queues sharing a memo setting: reading, and forgetting one (a rotation in the same
+    transaction), touches only that queue's field."""
+    db.execute("select pgq.create_queue('f' || g) from generate_series(1, 3) g")
+    conn = db.connect(autocommit=False)
+    with conn.cursor() as cur:
+        cur.execute("select pgq.insert_event('f' || g, 't', 'a') from generate_series(1, 3) g")
+        cur.execute(
+            "select q.queue_name, split_part(current_setting(m.setting), ',', m.pos)"
+            " from pgq.queue q, pgq._insert_memo(q.queue_id) m order by 1"
+        )
+        assert cur.fetchall() == [("f1", "0"), ("f2", "0"), ("f3", "0")]
+        cur.execute("update pgq.queue set queue_switch_time = now() - interval '3 hours'")
+        cur.execute("select pgq.maint_rotate_tables_step1('f2')")
+        cur.execute(
+            "select q.queue_name, split_part(current_setting(m.setting), ',', m.pos)"
+            " from pgq.queue q, pgq._insert_memo(q.queue_id) m order by 1"
+        )
+        assert cur.fetchall() == [("f1", "0"), ("f2", ""), ("f3", "0")]
+        cur.execute("select pgq.insert_event('f' || g, 't', 'b') from generate_series(1, 3) g")
+    conn.commit()
+    tables = db.execute(
+        "select q.queue_name, e.tableoid::regclass::text from pgq.queue q"
+        " join pgq.event_template e on e.ev_data = 'b'"
+        " and e.tableoid::regclass::text like 'pgq.event_' || q.queue_id || '\\_%'"
+        " order by 1"
+    )
+    ids = dict(db.execute("select queue_name, queue_id from pgq.queue"))
+    assert tables == [
+        ("f1", f"pgq.event_{ids['f1']}_0"),
+        ("f2", f"pgq.event_{ids['f2']}_1"),
+        ("f3", f"pgq.event_{ids['f3']}_0"),
+    ]

@@ -87,14 +87,14 @@ def test_a_writer_cannot_clear_the_checks_through_the_memo(roles):
                     (queue,),
                 )
                 setting, pos = cur.fetchone()
-                # every place of the setting says "table 0, no flags"
-                cur.execute("select set_config(%s, repeat('00000000', 32), true)", (setting,))
+                # every place of the setting says "table 0"
+                cur.execute("select set_config(%s, repeat('0,', 32), true)", (setting,))
                 assert pos > 0
             with pytest.raises(psycopg2.Error, match="Insert into queue disallowed"):
                 cur.execute("select pgq.insert_event('guarded', 't', 'd')")
             conn.rollback()
             cur.execute(
-                "select set_config(m.setting, repeat('00000000', 32), true)"
+                "select set_config(m.setting, repeat('0,', 32), true)"
                 " from pgq.queue q, pgq._insert_memo(q.queue_id) m"
                 " where q.queue_name = 'limited'"
             )

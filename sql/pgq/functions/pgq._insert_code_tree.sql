@@ -57,8 +57,8 @@ begin
         memo := pgq._insert_memo(q.queue_id);
         flags := pgq._insert_flags(q);
         -- no NULLIF (or bare =): its operator comes from the caller's search_path
-        place := 'pg_catalog.substr(pg_catalog.current_setting(' || quote_literal(memo.setting)
-            || ', true), ' || memo.pos || ', 8)';
+        place := 'pg_catalog.split_part(pg_catalog.current_setting('
+            || quote_literal(memo.setting) || ', true), '','', ' || memo.pos || ')';
         id_expr := 'pg_catalog.nextval(' || quote_literal(pgq.quote_fqname(q.queue_event_seq))
             || '::pg_catalog.regclass)';
         code := code || E'\nif $1 operator(pg_catalog.=) ' || quote_literal(q.queue_name) || ' then'

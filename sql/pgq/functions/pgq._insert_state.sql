@@ -31,7 +31,7 @@ returns integer as $$
 declare
     c       integer;
     memo    record;
-    v       text;
+    places  text[];
 begin
     select q.queue_cur_table
       into c
@@ -41,12 +41,11 @@ begin
         raise exception 'No such event queue: id %', i_queue_id;
     end if;
     memo := pgq._insert_memo(i_queue_id);
-    v := coalesce(pg_catalog.current_setting(memo.setting, true), '');
-    if length(v) < memo.pos + 7 then
-        v := rpad(v, memo.pos + 7);
-    end if;
-    perform pg_catalog.set_config(memo.setting,
-        overlay(v placing lpad(c::text, 8, '0') from memo.pos for 8), true);
+    places := coalesce(string_to_array(current_setting(memo.setting, true), ','), '{}');
+    -- an empty array would take places[pos] as its only element: fields up to pos first
+    places := places || array_fill(''::text, array[greatest(memo.pos - cardinality(places), 0)]);
+    places[memo.pos] := c::text;
+    perform set_config(memo.setting, array_to_string(places, ','), true);
     return c;
 end;
 $$ language plpgsql set search_path = pg_catalog, pg_temp;

@@ -40,11 +40,11 @@ begin
     end if;
     -- forget the state code the insert code remembers (pgq._insert_memo)
     perform pg_catalog.set_config(m.setting,
-               overlay(v placing '        ' from m.pos for 8), true)
+               pg_catalog.array_to_string(p[:m.pos - 1] || ''::text || p[m.pos + 1:], ','), true)
        from unnest(array[o.queue_id, n.queue_id]) x,
             pgq._insert_memo(x) m,
-            coalesce(pg_catalog.current_setting(m.setting, true), '') v
-      where x is not null and length(v) >= m.pos + 7;
+            pg_catalog.string_to_array(pg_catalog.current_setting(m.setting, true), ',') p
+      where x is not null and pg_catalog.cardinality(p) >= m.pos;
     return null;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;
