@@ -7,8 +7,8 @@ as $$
 --      Internal: where the insert code remembers a queue's state code
 --      (pgq._insert_state) for the rest of a transaction: field pos of
 --      the comma-separated list in the transaction-local setting named
---      here.  One setting holds 32 queues by id, so a session that writes to 1,000
---      queues makes 32 settings, not 1,000: PostgreSQL up to 15 sorts its
+--      here.  One setting holds 32 queues by id, so a session that
+--      writes to 1,000 queues makes 32 settings, not 1,000: PostgreSQL up to 15 sorts its
 --      whole list of settings each time a new one appears, which made the
 --      first touch of many queues cost the square of their number.
 --      Queue ids never change, so neither does a queue's place (the
@@ -17,7 +17,9 @@ as $$
 --      yet.  Fields, not fixed-width places: split_part finds field 32 by
 --      searching bytes for commas, where substr of a multibyte database
 --      walked every character before the place (3 us per insert at place
---      32, 0.6 us with split_part).
+--      32, 0.6 us with split_part).  PL/pgSQL, not SQL: an SQL function
+--      returning a record is not inlined, and its text was parsed again
+--      at the first insert of every transaction (pgq._insert_state).
 --
 -- Parameters:
 --      i_queue_id - queue id
@@ -29,6 +31,8 @@ as $$
 -- Tables directly manipulated:
 --      None
 -- ----------------------------------------------------------------------
-    select 'pgq.m' operator(pg_catalog.||) (i_queue_id operator(pg_catalog./) 32)::pg_catalog.text,
-           (i_queue_id operator(pg_catalog.%) 32) operator(pg_catalog.+) 1;
-$$ language sql immutable strict;
+begin
+    setting := 'pgq.m' operator(pg_catalog.||) (i_queue_id operator(pg_catalog./) 32)::pg_catalog.text;
+    pos := (i_queue_id operator(pg_catalog.%) 32) operator(pg_catalog.+) 1;
+end;
+$$ language plpgsql immutable strict;
