@@ -6,6 +6,7 @@ the distribution's C PgQ extension (postgresql-NN-pgq3) is installed for the ser
 the original measured in another database of the same throwaway cluster:
 
     insert_event in a server-side loop (one transaction)
+    insert_event in a server-side loop that commits after each event
     insert_event with one client round trip per event
     insert_event_bulk (arrays of 1000 events per call) from a client
     reading one batch of N events (next_batch, get_batch_events, finish_batch)
@@ -103,6 +104,28 @@ def plain_server(dsn: str, n: int) -> float:
             (n,),
         )
         conn.commit()
+        return n
+
+    rate = timed(run)
+    conn.close()
+    return rate
+
+
+def transaction_loop(dsn: str, n: int, plain: bool = False) -> float:
+    """One event per transaction, in a server-side loop that commits after each: what a
+    transaction's first insert costs (the queue's state is read once per transaction),
+    without the client round trips that would hide it."""
+    if plain:
+        fresh_plain(dsn)
+        stmt = "insert into bench_plain (ev_type, ev_data) values ('type', 'data')"
+    else:
+        fresh_queue(dsn, "bench_q")
+        stmt = "perform pgq.insert_event('bench_q', 'type', 'data')"
+    conn = connect(dsn)
+    cur = conn.cursor()
+
+    def run() -> int:
+        cur.execute(f"do $$ begin for i in 1 .. {int(n)} loop {stmt}; commit; end loop; end $$")
         return n
 
     rate = timed(run)
@@ -285,6 +308,8 @@ def main() -> int:
         rows = [
             ("insert_event, server-side loop", "events/s",
              lambda d: server_loop(d, n), lambda d: plain_server(d, n)),
+            ("insert_event, one per transaction", "events/s",
+             lambda d: transaction_loop(d, rt_n), lambda d: transaction_loop(d, rt_n, True)),
             ("insert_event, one round trip each", "events/s",
              lambda d: client_round_trips(d, rt_n), lambda d: client_round_trips(d, rt_n, True)),
             ("insert_event_bulk, 1000 per call", "events/s",
