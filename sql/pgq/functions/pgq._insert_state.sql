@@ -36,6 +36,7 @@ returns integer as $$
 declare
     c       integer;
     memo    record;
+    v       pg_catalog.text;
     places  pg_catalog.text[];
 begin
     select q.queue_cur_table
@@ -46,13 +47,21 @@ begin
         raise exception 'No such event queue: id %', i_queue_id;
     end if;
     memo := pgq._insert_memo(i_queue_id);
-    places := coalesce(pg_catalog.string_to_array(
-        pg_catalog.current_setting(memo.setting, true), ','), '{}');
-    -- an empty array would take places[pos] as its only element: fields up to pos first
-    places := places operator(pg_catalog.||) pg_catalog.array_fill(''::pg_catalog.text,
-        array[greatest(memo.pos operator(pg_catalog.-) pg_catalog.cardinality(places), 0)]);
-    places[memo.pos] := c::pg_catalog.text;
-    perform pg_catalog.set_config(memo.setting, pg_catalog.array_to_string(places, ','), true);
+    v := pg_catalog.current_setting(memo.setting, true);
+    if v is null or v operator(pg_catalog.=) '' then
+        -- the first queue of its setting in this transaction (most transactions): no
+        -- array to split and join (5-10 us of a one-event transaction's 35-45 us)
+        v := pg_catalog.repeat(',', memo.pos operator(pg_catalog.-) 1)
+            operator(pg_catalog.||) c::pg_catalog.text;
+    else
+        places := pg_catalog.string_to_array(v, ',');
+        -- an empty array would take places[pos] as its only element: fields up to pos first
+        places := places operator(pg_catalog.||) pg_catalog.array_fill(''::pg_catalog.text,
+            array[greatest(memo.pos operator(pg_catalog.-) pg_catalog.cardinality(places), 0)]);
+        places[memo.pos] := c::pg_catalog.text;
+        v := pg_catalog.array_to_string(places, ',');
+    end if;
+    perform pg_catalog.set_config(memo.setting, v, true);
     return c;
 end;
 $$ language plpgsql;
