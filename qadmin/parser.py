@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from qadmin import ast
 from qadmin.derived import cached_words, private_cache_file
-from qadmin.scan import split_statements
+from qadmin.scan import SIMPLE_TEXT, split_statements
 from qadmin.slots import slot_for_terminal, slot_terminals
 
 # lark is imported where a statement needs the grammar: a script of plain SQL
@@ -445,9 +445,9 @@ def _derive_sql_only_words() -> frozenset[str]:
 
 
 _PLAIN_SQL_HEAD = re.compile(r"[A-Za-z]+")
-# text whose every quote closes, with $ only as $1 (a dollar quote or a stray $ goes to
-# the parser); no backslash, so no E'string' escape, is left by then
-_PLAIN_SQL_BODY = re.compile(r"""(?:[^'"$]++|'[^']*+'|"[^"]*+"|\$\d)*+""")
+# text whose every quote closes (qadmin.scan's simple text: a dollar quote or a stray $
+# goes to the parser)
+_PLAIN_SQL_BODY = re.compile(SIMPLE_TEXT)
 
 
 def _plain_sql(text: str) -> ast.Sql | None:

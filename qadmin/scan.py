@@ -13,16 +13,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Piece", "closes", "ends_statement", "skip_quoted", "split_statements", "strip_comments"]
+__all__ = [
+    "SIMPLE_TEXT",
+    "Piece",
+    "closes",
+    "ends_statement",
+    "skip_quoted",
+    "split_statements",
+    "strip_comments",
+]
 
 _DOLLAR = re.compile(r"\$((?:(?!\d)\w+)?)\$")
 # what split_statements stops at inside a statement: its end, quotes, comments
 _SPECIAL = re.compile(r"[;'\"$]|--|/\*")
 _QUOTE_OR_BACKSLASH = {q: re.compile("[\\\\" + q + "]") for q in "'\""}
-# a whole statement of plain text and 'strings' or "names" with no backslash, dollar or
-# comment in it, up to its ';': most script lines, cut by one match (possessive, so a
-# text it does not fit costs one pass, never backtracking)
-_SIMPLE_STATEMENT = re.compile(r"""(?:[^;'"$\\/-]++|'[^'\\]*+'|"[^"]*+"|-(?!-)|/(?!\*))*+;""")
+# plain text and 'strings' or "names", with no backslash, comment, ';' or dollar quote
+# outside them ($ only as $1), so no quoting rule but the simplest applies: most script
+# lines.  Possessive, so a text it does not fit costs one pass, never backtracking.
+SIMPLE_TEXT = r"""(?:[^;'"$\\/-]++|'[^'\\]*+'|"[^"]*+"|\$\d|-(?!-)|/(?!\*))*+"""
+# a whole statement of it up to its ';', cut by one match
+_SIMPLE_STATEMENT = re.compile(SIMPLE_TEXT + ";")
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,7 @@ class Context:
     # the lags and rates this session saw (PgQ keeps no history): sparklines, PLOT LAG
     history: History = field(default_factory=History)
     # plain SQL's cursor, kept from statement to statement (qadmin.commands.sql)
-    sql_cursor: Any = field(default=None, repr=False, compare=False)
+    sql_cursor: psycopg2.extensions.cursor | None = field(default=None, repr=False, compare=False)
 
     def cursor(self) -> psycopg2.extensions.cursor:
         if self.conn is None or self.conn.closed:

@@ -8,9 +8,10 @@ as $$
 --      (pgq._insert_state) for the rest of a transaction: field pos of
 --      the comma-separated list in the transaction-local setting named
 --      here.  One setting holds 32 queues by id, so a session that
---      writes to 1,000 queues makes 32 settings, not 1,000: PostgreSQL up to 15 sorts its
---      whole list of settings each time a new one appears, which made the
---      first touch of many queues cost the square of their number.
+--      writes to 1,000 queues makes 32 settings, not 1,000: PostgreSQL
+--      up to 15 sorts its whole list of settings each time a new one
+--      appears, which made the first touch of many queues cost the
+--      square of their number.
 --      Queue ids never change, so neither does a queue's place (the
 --      insert code of a bucket may be regenerated mid-transaction).
 --      A place holds the state code as digits, or nothing when not read
