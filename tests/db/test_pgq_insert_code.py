@@ -21,13 +21,20 @@ def test_state_bits_are_disjoint_and_above_the_table_number(db):
         db.execute("select pgq._insert_state_bit('nope')")
 
 
+def state(db, qid: int) -> int:
+    """What the insert code reads at a transaction's first insert into the queue."""
+    return db.scalar(
+        "select pgq._insert_state(%s, m.setting, m.pos) from pgq._insert_memo(%s) m", (qid, qid)
+    )
+
+
 def test_insert_state_is_the_table_and_the_flags_are_in_the_code(db):
     """The memo holds the current table only; the settings' checks are compiled into
     the queue's insert code, and changing a setting regenerates that code."""
     db.execute("select pgq.create_queue('q')")
     qid = db.scalar("select queue_id from pgq.queue where queue_name = 'q'")
     db.execute("update pgq.queue set queue_cur_table = 2 where queue_id = %s", (qid,))
-    assert db.scalar("select pgq._insert_state(%s)", (qid,)) == 2
+    assert state(db, qid) == 2
 
     def code() -> str:
         return db.scalar(
@@ -38,7 +45,7 @@ def test_insert_state_is_the_table_and_the_flags_are_in_the_code(db):
     assert "_insert_checks" not in code()
     db.execute("select pgq.set_queue_config('q', 'notify', '1')")
     db.execute("select pgq.set_queue_config('q', 'disable_insert', '1')")
-    assert db.scalar("select pgq._insert_state(%s)", (qid,)) == 2
+    assert state(db, qid) == 2
     flags = db.scalar(
         "select pgq._insert_state_bit('notify') | pgq._insert_state_bit('disable_insert')"
     )

@@ -65,7 +65,8 @@ begin
             -- the state code this transaction read (pgq._insert_memo)
             || E'\n    c := coalesce(case when pg_catalog.ascii(' || place
             || E') operator(pg_catalog.>=) 48\n                       then ' || place
-            || E'::pg_catalog.int4 end,\n                  pgq._insert_state(' || q.queue_id || '));'
+            || E'::pg_catalog.int4 end,\n                  pgq._insert_state(' || q.queue_id || ', '
+            || quote_literal(memo.setting) || ', ' || memo.pos || '));'
             -- the id first, as the original: a refused insert uses one up
             || E'\n    res := ' || id_expr || ';'
             || case when flags <> 0 then

@@ -24,6 +24,7 @@ returns bigint as $$
 -- ----------------------------------------------------------------------
 declare
     c       integer;
+    memo    record;
     q       pgq.queue;
     flags   integer;
     res     bigint;
@@ -32,7 +33,8 @@ begin
     if not found then
         raise exception 'No such event queue: %', i_queue_name;
     end if;
-    c := pgq._insert_state(q.queue_id);
+    memo := pgq._insert_memo(q.queue_id);
+    c := pgq._insert_state(q.queue_id, memo.setting, memo.pos);
     res := nextval(pgq.quote_fqname(q.queue_event_seq)::regclass);
     flags := pgq._insert_flags(q);
     if flags <> 0 then

@@ -110,7 +110,7 @@ grant execute on function
                          text, text, text, text, text, text),
     -- what insert_event_raw, which runs with its caller's rights, calls
     pgq._count_tx_events(integer, text, integer, integer),
-    pgq._insert_state(integer),
+    pgq._insert_state(integer, text, integer),
     pgq._insert_checks(integer, text, integer),
     pgq._insert_flags(pgq.queue),
     pgq._insert_generic(text, bigint, timestamptz, integer, integer,
