@@ -182,6 +182,7 @@ grant execute on function
     pgq._trg_when(boolean),
     pgq._trg_when(anyelement),
     pgq._urlencode(text),
+    pgq._urlencode_punct(text),
     pgq._urlencode_full(text)
 to pgq_writer;
 

@@ -38,6 +38,7 @@ begin
     urlenc := case i_col.urlclass
         when 's' then outtext
         when 'f' then 'pg_catalog.replace(' || outtext || ', ''+'', ''%2b'')'
+        when 'p' then 'pgq._urlencode_punct(' || outtext || ')'
         else 'pgq._urlencode(' || outtext || ')' end;
 
     jsonval := case i_col.jsonclass

@@ -25,7 +25,8 @@ as $$
 --      one row per column, in order:
 --      outfn  - qualified output function to call, NULL if ::text is exact
 --      urlclass  - 's' never needs escaping (integers, numeric, boolean, uuid),
---               'f' only '+' (floats: 1e+300), 'u' url-encode
+--               'f' only '+' (floats: 1e+300), 'p' url-encode text that
+--               has punctuation (date and time types), 'u' url-encode
 --      jsonclass - 'n' number (int2/4/8), 'b' true/false, 't' to_json() of
 --               the value (timestamp, timestamptz, date), 's' JSON string
 --      eqtype - type whose default equality decides "unchanged": the

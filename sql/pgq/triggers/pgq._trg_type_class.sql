@@ -67,6 +67,8 @@ begin
         coalesce(outfn, ''),
         case when base in (20, 21, 23, 26, 1700, 16, 2950) then 's'     -- int8 int2 int4 oid numeric bool uuid
              when base in (700, 701) then 'f'                           -- float4 float8
+             when base in (1082, 1083, 1266, 1114, 1184, 1186) then 'p'  -- date time timetz
+                                                                -- timestamp timestamptz interval
              else 'u' end,
         case when i_typid in (20, 21, 23) then 'n'
              when i_typid = 16 then 'b'

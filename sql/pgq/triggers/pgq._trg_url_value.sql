@@ -9,5 +9,6 @@ returns text as $$
     select case i_class
         when 's' then i_value
         when 'f' then pg_catalog.replace(i_value, '+', '%2b')
+        when 'p' then pgq._urlencode_punct(i_value)
         else pgq._urlencode(i_value) end;
 $$ language sql immutable;

