@@ -60,7 +60,8 @@ begin
             operator(pg_catalog.||) c::pg_catalog.text;
     else
         places := pg_catalog.string_to_array(v, ',');
-        -- an empty array would take places[pos] as its only element: fields up to pos first
+        -- places[pos] past the end would pad with NULLs, which array_to_string drops:
+        -- empty fields up to pos first
         places := places operator(pg_catalog.||) pg_catalog.array_fill(''::pg_catalog.text,
             array[greatest(i_pos operator(pg_catalog.-) pg_catalog.cardinality(places), 0)]);
         places[i_pos] := c::pg_catalog.text;
