@@ -47,8 +47,17 @@ def test_reinstall_keeps_queues_consumers_and_events(db):
 def test_upgrade_from_older_structure(db):
     """An install that lacks newer columns and constraints gets them, data kept."""
     db.execute("select pgq.create_queue('q1')")
-    db.execute("drop trigger queue_state_reset on pgq.queue")
     db.execute("drop trigger queue_code_refresh on pgq.queue")
+    # what earlier installs of ours had: the current table's memo and its trigger
+    db.execute(
+        "create function pgq._insert_memo(integer, out setting text, out pos integer)"
+        " as 'select null::text, 1' language sql"
+    )
+    db.execute(
+        "create trigger queue_state_reset after update of queue_cur_table on pgq.queue"
+        " for each row execute function pgq._queue_changed()"
+    )
+    db.execute("alter table pgq.queue drop column queue_switch_wait")
     db.execute("alter table pgq.queue drop column queue_notify")
     db.execute("alter table pgq.queue drop column queue_per_tx_limit")
     db.execute("alter table pgq.retry_queue alter column ev_txid set not null")
@@ -64,7 +73,11 @@ def test_upgrade_from_older_structure(db):
             " and not attisdropped"
         )
     }
-    assert {"queue_notify", "queue_per_tx_limit"} <= cols
+    assert {"queue_notify", "queue_per_tx_limit", "queue_switch_wait"} <= cols
+    assert db.execute(
+        "select tgname from pg_trigger where tgrelid = 'pgq.queue'::regclass and not tgisinternal"
+    ) == [("queue_code_refresh",)]
+    assert db.scalar("select to_regproc('pgq._insert_memo')") is None
     assert db.scalar("select pgq.upgrade_schema()") == 0, "nothing left to do"
     assert db.scalar("select count(*) from pgq.queue") == 1
     db.execute("select pgq.insert_event('q1', 't', 'd')")

@@ -1,10 +1,10 @@
-"""The generated insert code: state bits by name, folded to constants when planned."""
+"""The generated insert code: the current table and the insert settings as constants,
+regenerated when they change; rotation waits for transactions that may run older code."""
 
 from __future__ import annotations
 
 import psycopg2
 import pytest
-from psycopg2 import sql
 
 
 def test_state_bits_are_disjoint_and_above_the_table_number(db):
@@ -21,41 +21,37 @@ def test_state_bits_are_disjoint_and_above_the_table_number(db):
         db.execute("select pgq._insert_state_bit('nope')")
 
 
-def state(db, qid: int) -> int:
-    """What the insert code reads at a transaction's first insert into the queue."""
+def code(db) -> str:
     return db.scalar(
-        "select pgq._insert_state(%s, m.setting, m.pos) from pgq._insert_memo(%s) m", (qid, qid)
+        "select prosrc from pg_proc where oid = 'pgq.insert_event(text,text,text)'::regprocedure"
     )
 
 
-def test_insert_state_is_the_table_and_the_flags_are_in_the_code(db):
-    """The memo holds the current table only; the settings' checks are compiled into
-    the queue's insert code, and changing a setting regenerates that code."""
+def test_current_table_and_settings_are_constants_of_the_code(db):
+    """The code names the queue's current table and checks only the settings that are
+    on; changing either regenerates the code, so no insert reads the queue row."""
     db.execute("select pgq.create_queue('q')")
     qid = db.scalar("select queue_id from pgq.queue where queue_name = 'q'")
+    assert f"insert into pgq.event_{qid}_0 " in code(db)
     db.execute("update pgq.queue set queue_cur_table = 2 where queue_id = %s", (qid,))
-    assert state(db, qid) == 2
-
-    def code() -> str:
-        return db.scalar(
-            "select prosrc from pg_proc"
-            " where oid = 'pgq.insert_event(text,text,text)'::regprocedure"
-        )
-
-    assert "_insert_checks" not in code()
+    assert f"insert into pgq.event_{qid}_2 " in code(db)
+    assert f"pgq.event_{qid}_0" not in code(db)
+    assert "_insert_checks" not in code(db) and "pgq.queue" not in code(db)
     db.execute("select pgq.set_queue_config('q', 'notify', '1')")
     db.execute("select pgq.set_queue_config('q', 'disable_insert', '1')")
-    assert state(db, qid) == 2
     flags = db.scalar(
         "select pgq._insert_state_bit('notify') | pgq._insert_state_bit('disable_insert')"
     )
-    assert f"pgq._insert_checks({qid}, $1, {flags})" in code()
+    assert f"pgq._insert_checks({qid}, $1, {flags})" in code(db)
     with pytest.raises(psycopg2.Error, match="Insert into queue disallowed"):
         db.execute("select pgq.insert_event('q', 't', 'd')")
     db.execute("select pgq.set_queue_config('q', 'disable_insert', '0')")
     db.execute("select pgq.set_queue_config('q', 'notify', '0')")
-    assert "_insert_checks" not in code()
+    assert "_insert_checks" not in code(db)
     assert db.scalar("select pgq.insert_event('q', 't', 'd')") > 0
+    assert db.scalar("select tableoid::regclass::text from pgq.event_template") == (
+        f"pgq.event_{qid}_2"
+    )
 
 
 def test_named_bits_cost_what_literals_cost(db):
@@ -134,60 +130,6 @@ def test_few_queues_inline_more_go_through_buckets(db):
     assert db.scalar("select pgq.insert_event('q8', 't', 'd', null, null, null, null)") == 3
 
 
-def test_one_memo_setting_per_32_queues(db):
-    """Writing to many queues in one transaction makes few settings (each new one
-    re-sorts PostgreSQL 15's whole list), and each queue reads its row once."""
-    db.execute("select pgq.create_queue('m' || g) from generate_series(1, 70) g")
-    conn = db.connect(autocommit=False)
-    with conn.cursor() as cur:
-        cur.execute("select pgq.insert_event('m' || g, 't', 'd') from generate_series(1, 70) g")
-        ids = [r[0] for r in db.execute("select queue_id from pgq.queue")]
-        cur.execute(
-            "select count(current_setting('pgq.m' || g, true)),"
-            " count(current_setting('pgq.q' || i, true))"
-            " from generate_series(0, 9) g, unnest(%s::int[]) i",
-            (ids,),
-        )
-        groups, per_queue = cur.fetchone()
-        assert groups == len({i // 32 for i in ids}) * len(ids) and per_queue == 0
-        cur.execute("select pgq.insert_event('m' || g, 't', 'd') from generate_series(1, 70) g")
-    conn.commit()
-    assert db.scalar("select count(*) from pgq.event_template") == 140
-
-
-def test_memo_is_kept_when_the_bucket_code_changes_mid_transaction(db):
-    """Another session's create_queue regenerates a bucket: this transaction's
-    remembered state stays the queue's own (places are by queue id)."""
-    db.execute("select pgq.create_queue('keep_a')")
-    qid = db.scalar("select queue_id from pgq.queue where queue_name = 'keep_a'")
-    conn = db.connect(autocommit=False)
-    with conn.cursor() as cur:
-        cur.execute("select pgq.insert_event('keep_a', 't', '1')")
-        # queues in the same bucket, created (and the bucket's code regenerated) meanwhile
-        bucket = db.scalar("select pgq._insert_bucket('keep_a')")
-        made = 0
-        for i in range(2000):
-            name = f"keep_{i}"
-            if db.scalar("select pgq._insert_bucket(%s)", (name,)) == bucket and made < 3:
-                db.execute("select pgq.create_queue(%s)", (name,))
-                made += 1
-        # another session rotates keep_a: this transaction goes on filling its table
-        db.execute(
-            "update pgq.queue set queue_cur_table = (queue_cur_table + 1) %% queue_ntables"
-            " where queue_id = %s",
-            (qid,),
-        )
-        cur.execute("select pgq.insert_event('keep_a', 't', '2')")
-    conn.commit()
-    rows = db.execute(
-        sql.SQL("select tableoid::regclass::text, ev_data from {} order by ev_data").format(
-            sql.Identifier("pgq", f"event_{qid}")
-        )
-    )
-    assert [r[1] for r in rows] == ["1", "2"]
-    assert rows[0][0] == rows[1][0] == f"pgq.event_{qid}_0"
-
-
 def test_per_tx_counts_of_finished_transactions_are_removed(db):
     """The counts of queues with per_tx_limit are rows; later counts clear old ones."""
     db.execute("select pgq.create_queue('counted')")
@@ -205,38 +147,3 @@ def test_per_tx_counts_of_finished_transactions_are_removed(db):
         cur.execute("select tx_events from pgq.tx_event_count")
         assert cur.fetchall() == [(3,)]
     conn.commit()
-
-
-def test_memo_fields_of_one_setting_are_kept_apart(db):
-    """Queues sharing a memo setting: reading, and forgetting one (a rotation in the same
-    transaction), touches only that queue's field."""
-    db.execute("select pgq.create_queue('f' || g) from generate_series(1, 3) g")
-    conn = db.connect(autocommit=False)
-    with conn.cursor() as cur:
-        cur.execute("select pgq.insert_event('f' || g, 't', 'a') from generate_series(1, 3) g")
-        cur.execute(
-            "select q.queue_name, split_part(current_setting(m.setting), ',', m.pos)"
-            " from pgq.queue q, pgq._insert_memo(q.queue_id) m order by 1"
-        )
-        assert cur.fetchall() == [("f1", "0"), ("f2", "0"), ("f3", "0")]
-        cur.execute("update pgq.queue set queue_switch_time = now() - interval '3 hours'")
-        cur.execute("select pgq.maint_rotate_tables_step1('f2')")
-        cur.execute(
-            "select q.queue_name, split_part(current_setting(m.setting), ',', m.pos)"
-            " from pgq.queue q, pgq._insert_memo(q.queue_id) m order by 1"
-        )
-        assert cur.fetchall() == [("f1", "0"), ("f2", ""), ("f3", "0")]
-        cur.execute("select pgq.insert_event('f' || g, 't', 'b') from generate_series(1, 3) g")
-    conn.commit()
-    tables = db.execute(
-        "select q.queue_name, e.tableoid::regclass::text from pgq.queue q"
-        " join pgq.event_template e on e.ev_data = 'b'"
-        " and e.tableoid::regclass::text like 'pgq.event_' || q.queue_id || '\\_%'"
-        " order by 1"
-    )
-    ids = dict(db.execute("select queue_name, queue_id from pgq.queue"))
-    assert tables == [
-        ("f1", f"pgq.event_{ids['f1']}_0"),
-        ("f2", f"pgq.event_{ids['f2']}_1"),
-        ("f3", f"pgq.event_{ids['f3']}_0"),
-    ]

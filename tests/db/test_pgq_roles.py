@@ -68,10 +68,11 @@ def test_reader_consumes_but_cannot_insert(roles):
         )
 
 
-def test_a_writer_cannot_clear_the_checks_through_the_memo(roles):
-    """The memo is a custom setting anyone can write: writing one cannot skip
-    disable_insert or per_tx_limit (the original reads the queue row itself and
-    counts in its C code's memory)."""
+def test_a_writer_cannot_clear_the_checks(roles):
+    """disable_insert and per_tx_limit hold against a writer: the checks are in the
+    owner's generated code and the counts in the owner's table, and no setting a
+    writer can write is read (the original reads the queue row itself and counts in
+    its C code's memory)."""
     db = roles
     db.execute("select pgq.create_queue('guarded')")
     db.execute("select pgq.create_queue('limited')")
@@ -80,26 +81,10 @@ def test_a_writer_cannot_clear_the_checks_through_the_memo(roles):
     conn = db.connect(autocommit=False, user="u_writer")
     try:
         with conn.cursor() as cur:
-            for queue in ("guarded", "limited"):
-                cur.execute(
-                    "select m.setting, m.pos from pgq.queue q, pgq._insert_memo(q.queue_id) m"
-                    " where q.queue_name = %s",
-                    (queue,),
-                )
-                setting, pos = cur.fetchone()
-                # every place of the setting says "table 0"
-                cur.execute("select set_config(%s, repeat('0,', 32), true)", (setting,))
-                assert pos > 0
             with pytest.raises(psycopg2.Error, match="Insert into queue disallowed"):
                 cur.execute("select pgq.insert_event('guarded', 't', 'd')")
             conn.rollback()
-            cur.execute(
-                "select set_config(m.setting, repeat('0,', 32), true)"
-                " from pgq.queue q, pgq._insert_memo(q.queue_id) m"
-                " where q.queue_name = 'limited'"
-            )
             cur.execute("select pgq.insert_event('limited', 't', '1')")
-            # nor can the count be reset: it is no setting, and its table is the owner's
             cur.execute(
                 "select set_config(name, '0', true) from pg_settings where name like 'pgq.%%'"
             )
@@ -110,6 +95,7 @@ def test_a_writer_cannot_clear_the_checks_through_the_memo(roles):
                 "delete from pgq.tx_event_count",
                 "update pgq.tx_event_count set tx_events = 0",
                 "insert into pgq.tx_event_count values (1, 1, 1)",
+                "update pgq.queue set queue_disable_insert = false",
             ):
                 with pytest.raises(psycopg2.errors.InsufficientPrivilege):
                     cur.execute(forge)

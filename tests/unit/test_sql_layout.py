@@ -13,11 +13,9 @@ ROOT = sql_root()
 CREATE_FUNCTION = re.compile(r"^create (?:or replace )?function\s+([\w.]+)\s*\(", re.I | re.M)
 HEADER_FIELDS = ("Function:", "Parameters:", "Returns:", "Tables directly manipulated:")
 
-# the insert generator, once one file of six functions
+# the insert generator, once one file of several functions
 INSERT_GENERATOR = (
     "pgq._insert_state_bit",
-    "pgq._insert_memo",
-    "pgq._insert_state",
     "pgq._insert_checks",
     "pgq._insert_code_tree",
     "pgq._insert_function_sql",

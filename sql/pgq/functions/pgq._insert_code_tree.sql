@@ -1,3 +1,8 @@
+-- earlier installs: the per-transaction memo of the current table, which the code
+-- read before its table became a constant of the code
+drop function if exists pgq._insert_state(integer, text, integer);
+drop function if exists pgq._insert_state(integer);
+drop function if exists pgq._insert_memo(integer);
 create or replace function pgq._insert_code_tree(i_queues pgq.queue[], i_values text[])
 returns text as $$
 -- ----------------------------------------------------------------------
@@ -6,9 +11,13 @@ returns text as $$
 --      Internal: PL/pgSQL text that inserts one event into queue $1: a
 --      binary search over queue names (byte order) down to a branch per
 --      queue with its id, sequence, insert checks (pgq._insert_flags)
---      and a static INSERT per data table as constants, so there is no lookup of the queue row beyond the
---      first insert of a transaction and every statement keeps a cached
---      plan.  The code runs with its owner's rights on the caller's
+--      and a static INSERT into its current data table as constants, so
+--      an insert reads no queue row and no setting, and every statement
+--      keeps a cached plan.  A rotation regenerates the code
+--      (pgq._queue_changed); a transaction that began before it may go on
+--      running the code it saw, filling the previous table, which is why
+--      pgq.maint_rotate_tables_step2 waits for such transactions to end.
+--      The code runs with its owner's rights on the caller's
 --      search_path (see pgq._insert_function_sql), so every function,
 --      operator, type and collation in it is schema-qualified.  Queues missing from the tree fall through to the caller's
 --      generic code.  No RETURNING: writers need no SELECT privilege on
@@ -32,8 +41,6 @@ declare
     mid     integer;
     q       pgq.queue;
     code    text := '';
-    memo    record;
-    place   text;
     flags   integer;
     id_expr text;
     id_given text := '';
@@ -54,36 +61,22 @@ begin
             || 'end if;';
     end if;
     foreach q in array i_queues loop
-        memo := pgq._insert_memo(q.queue_id);
         flags := pgq._insert_flags(q);
-        -- no NULLIF (or bare =): its operator comes from the caller's search_path
-        place := 'pg_catalog.split_part(pg_catalog.current_setting('
-            || quote_literal(memo.setting) || ', true), '','', ' || memo.pos || ')';
         id_expr := 'pg_catalog.nextval(' || quote_literal(pgq.quote_fqname(q.queue_event_seq))
             || '::pg_catalog.regclass)';
         code := code || E'\nif $1 operator(pg_catalog.=) ' || quote_literal(q.queue_name) || ' then'
-            -- the state code this transaction read (pgq._insert_memo)
-            || E'\n    c := coalesce(case when pg_catalog.ascii(' || place
-            || E') operator(pg_catalog.>=) 48\n                       then ' || place
-            || E'::pg_catalog.int4 end,\n                  pgq._insert_state(' || q.queue_id || ', '
-            || quote_literal(memo.setting) || ', ' || memo.pos || '));'
             -- the id first, as the original: a refused insert uses one up
             || E'\n    res := ' || id_expr || ';'
             || case when flags <> 0 then
                    E'\n    perform pgq._insert_checks(' || q.queue_id || ', $1, '
                    || flags || ');'
                else '' end
-            || id_given;
-        for i in 0 .. q.queue_ntables - 1 loop
-            code := code || E'\n    ' || case when i = 0 then 'if' else 'elsif' end
-                || ' c operator(pg_catalog.=) ' || i || ' then'
-                || E'\n        insert into ' || pgq.quote_fqname(q.queue_data_pfx || '_' || i)
-                || ' (ev_id, ev_time, ev_owner, ev_retry, ev_type, ev_data,'
-                || ' ev_extra1, ev_extra2, ev_extra3, ev_extra4)'
-                || E'\n        values (res, ' || array_to_string(i_values[2:10], ', ') || ');';
-        end loop;
-        code := code || E'\n    else raise exception ''PgQ corruption: queue % has no table %'', $1, c;'
-            || E'\n    end if;'
+            || id_given
+            || E'\n    insert into '
+            || pgq.quote_fqname(q.queue_data_pfx || '_' || q.queue_cur_table)
+            || ' (ev_id, ev_time, ev_owner, ev_retry, ev_type, ev_data,'
+            || ' ev_extra1, ev_extra2, ev_extra3, ev_extra4)'
+            || E'\n    values (res, ' || array_to_string(i_values[2:10], ', ') || ');'
             || E'\n    return res;'
             || E'\nend if;';
     end loop;

@@ -23,8 +23,6 @@ returns bigint as $$
 --      insert - the queue's current data table (pgq.event_<id>_<n>)
 -- ----------------------------------------------------------------------
 declare
-    c       integer;
-    memo    record;
     q       pgq.queue;
     flags   integer;
     res     bigint;
@@ -33,15 +31,13 @@ begin
     if not found then
         raise exception 'No such event queue: %', i_queue_name;
     end if;
-    memo := pgq._insert_memo(q.queue_id);
-    c := pgq._insert_state(q.queue_id, memo.setting, memo.pos);
     res := nextval(pgq.quote_fqname(q.queue_event_seq)::regclass);
     flags := pgq._insert_flags(q);
     if flags <> 0 then
         perform pgq._insert_checks(q.queue_id, i_queue_name, flags);
     end if;
     res := coalesce(i_ev_id, res);
-    execute 'insert into ' || pgq.quote_fqname(q.queue_data_pfx || '_' || c)
+    execute 'insert into ' || pgq.quote_fqname(q.queue_data_pfx || '_' || q.queue_cur_table)
         || ' (ev_id, ev_time, ev_owner, ev_retry, ev_type, ev_data,'
         || ' ev_extra1, ev_extra2, ev_extra3, ev_extra4)'
         || ' values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)'

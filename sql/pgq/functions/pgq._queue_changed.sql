@@ -3,18 +3,17 @@ returns trigger as $$
 -- ----------------------------------------------------------------------
 -- Function: pgq._queue_changed(0)
 --
---      Internal: row trigger on pgq.queue.  A queue that comes, goes or
---      changes its name (or tables) regenerates the insert code of its
---      bucket (of both names, for a rename); a change of the current
---      table or of an insert setting forgets this session's
---      per-transaction insert state of that queue, so its next insert
---      reads it again.  (Other sessions read it at their next
---      transaction.)  Per row, so that the cost of a change does not
---      grow with the number of queues.
+--      Internal: row trigger on pgq.queue.  A queue that comes, goes,
+--      changes its name, tables or an insert setting, or rotates to its
+--      next table regenerates the insert code of its bucket (of both
+--      names, for a rename), which holds the queue's current table as a
+--      constant.  Other sessions see the new code at their next
+--      transaction; see pgq.maint_rotate_tables_step2 for those already
+--      in one.  Per row, so that the cost of a change does not grow with
+--      the number of queues.
 --
 -- Parameters:
---      TG_ARGV[0] - 'code' to regenerate the insert code, 'state' to
---                   forget the insert state only
+--      None
 --
 -- Returns:
 --      NULL (after trigger).
@@ -32,19 +31,10 @@ begin
     if TG_OP <> 'DELETE' then
         n := NEW;
     end if;
-    if TG_ARGV[0] = 'code' then
-        perform pgq._refresh_insert_code(false, array(
-            select distinct pgq._insert_bucket(x)
-              from unnest(array[o.queue_name, n.queue_name]) x
-             where x is not null));
-    end if;
-    -- forget the state code the insert code remembers (pgq._insert_memo)
-    perform pg_catalog.set_config(m.setting,
-               pg_catalog.array_to_string(p[:m.pos - 1] || ''::text || p[m.pos + 1:], ','), true)
-       from unnest(array[o.queue_id, n.queue_id]) x,
-            pgq._insert_memo(x) m,
-            pg_catalog.string_to_array(pg_catalog.current_setting(m.setting, true), ',') p
-      where x is not null and pg_catalog.cardinality(p) >= m.pos;
+    perform pgq._refresh_insert_code(false, array(
+        select distinct pgq._insert_bucket(x)
+          from unnest(array[o.queue_name, n.queue_name]) x
+         where x is not null));
     return null;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;

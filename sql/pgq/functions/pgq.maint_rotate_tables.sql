@@ -107,16 +107,59 @@ returns integer as $$
 -- Function: pgq.maint_rotate_tables_step2(0)
 --
 --      Finish rotations: record a transaction id that is certainly later
---      than every rotation that has committed.  Must run in its own
---      transaction, after step 1 committed.
+--      than every rotation that has committed and than every event
+--      written to the tables they left.  Must run in its own transaction,
+--      after step 1 committed; rotations of the calling transaction are
+--      left for a later call.
+--
+--      Beyond the original: the insert code holds each queue's current
+--      table as a constant, and step 1 regenerates it.  A transaction
+--      that was already running then may go on running the code it saw
+--      and fill the previous table, with a transaction id it gets only
+--      at its first write.  Readers skip that table for batches that
+--      begin after step 2, so step 2 waits until every transaction of
+--      this database that was running when it first looked at the
+--      rotation has ended: that first call records their virtual
+--      transaction ids (pg_locks) in queue_switch_wait, and the first
+--      call that finds none of them left finishes the rotation, the
+--      first call itself when there are none.  The original re-reads
+--      the queue row at every insert, but a REPEATABLE READ writer reads
+--      it in its snapshot and has the same hole, which this closes.
 --
 -- Returns:
 --      0
+--
+-- Tables directly manipulated:
+--      update - pgq.queue
 -- ----------------------------------------------------------------------
+declare
+    running text[];
 begin
-    update pgq.queue
-       set queue_switch_step2 = txid_current()
-     where queue_switch_step2 is null;
+    -- transactions that could run insert code: this database's, with a user
+    -- (so no autovacuum workers), this one aside
+    running := array(
+        select l.virtualxid
+          from pg_locks l
+          join pg_stat_activity a on a.pid = l.pid
+         where l.locktype = 'virtualxid'
+           and l.mode = 'ExclusiveLock'
+           and l.granted
+           and l.pid <> pg_backend_pid()
+           and a.datname = current_database()
+           and a.usesysid is not null);
+    update pgq.queue q
+       set queue_switch_step2 = case when w.still = '{}' then txid_current() end,
+           queue_switch_wait = nullif(w.still, '{}')
+      from (select x.queue_id,
+                   case when x.queue_switch_wait is null then running
+                        else array(select unnest(x.queue_switch_wait)
+                                   intersect
+                                   select unnest(running))
+                   end as still
+              from pgq.queue x
+             where x.queue_switch_step2 is null
+               and x.queue_switch_step1 is distinct from txid_current_if_assigned()) w
+     where q.queue_id = w.queue_id;
     return 0;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;

@@ -33,7 +33,8 @@ begin
             ('queue_ticker_paused', 'boolean not null default false'),
             ('queue_per_tx_limit', 'integer'),
             ('queue_extra_maint', 'text[]'),
-            ('queue_notify', 'boolean not null default false')) v(name, def)
+            ('queue_notify', 'boolean not null default false'),
+            ('queue_switch_wait', 'text[]')) v(name, def)
     loop
         perform 1 from pg_catalog.pg_attribute
           where attrelid = 'pgq.queue'::regclass

@@ -26,7 +26,6 @@ grant execute on function
     pgq.version(),
     pgq._insert_state_bit(text),
     pgq._insert_bucket(text),
-    pgq._insert_memo(integer),
     pgq.get_queue_info(),
     pgq.get_queue_info(text),
     pgq.get_consumer_info(),
@@ -110,7 +109,6 @@ grant execute on function
                          text, text, text, text, text, text),
     -- what insert_event_raw, which runs with its caller's rights, calls
     pgq._count_tx_events(integer, text, integer, integer),
-    pgq._insert_state(integer, text, integer),
     pgq._insert_checks(integer, text, integer),
     pgq._insert_flags(pgq.queue),
     pgq._insert_generic(text, bigint, timestamptz, integer, integer,

@@ -26,8 +26,6 @@ select pgq.upgrade_schema();
 
 -- queue management
 \ir ../functions/pgq._insert_state_bit.sql
-\ir ../functions/pgq._insert_memo.sql
-\ir ../functions/pgq._insert_state.sql
 \ir ../functions/pgq._insert_flags.sql
 \ir ../functions/pgq._insert_checks.sql
 \ir ../functions/pgq._insert_generic.sql

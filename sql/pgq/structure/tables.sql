@@ -19,6 +19,8 @@
 --     per-transaction event counts of queues with queue_per_tx_limit
 --     (the original keeps them in its C code's memory; a setting, which
 --     a writer could reset, would not hold them safely).
+--     pgq.queue.queue_switch_wait lists the transactions that step 2 of a
+--     rotation waits for (see pgq.maint_rotate_tables_step2).
 -- ----------------------------------------------------------------------
 
 create schema if not exists pgq;
@@ -64,6 +66,8 @@ create table if not exists pgq.queue (
     -- ours, after the original's columns: clients that read rows by position
     -- see the original's layout, and an upgrade (ADD COLUMN) puts them here too
     queue_notify                boolean     not null default false,
+    -- transactions a rotation waits for (pgq.maint_rotate_tables_step2)
+    queue_switch_wait           text[],
 
     constraint queue_pkey primary key (queue_id),
     constraint queue_name_uq unique (queue_name)

@@ -8,17 +8,14 @@
 
 drop trigger if exists queue_code_refresh on pgq.queue;
 create trigger queue_code_refresh
-    after insert or delete or update of queue_name, queue_ntables,
+    after insert or delete or update of queue_name, queue_ntables, queue_cur_table,
                                         queue_data_pfx, queue_event_seq,
                                         queue_disable_insert, queue_notify,
                                         queue_per_tx_limit
     on pgq.queue
-    for each row execute function pgq._queue_changed('code');
+    for each row execute function pgq._queue_changed();
 alter table pgq.queue enable always trigger queue_code_refresh;
 
+-- earlier installs: a trigger of its own for queue_cur_table, which reset a
+-- per-transaction memo of the current table that the insert code no longer has
 drop trigger if exists queue_state_reset on pgq.queue;
-create trigger queue_state_reset
-    after update of queue_cur_table
-    on pgq.queue
-    for each row execute function pgq._queue_changed('state');
-alter table pgq.queue enable always trigger queue_state_reset;
