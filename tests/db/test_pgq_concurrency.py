@@ -1,7 +1,8 @@
 """The batch invariant under concurrency.
 
-Writers keep transactions open across ticks and commit or roll back at random, a
-ticker ticks and rotates the tables all the time, and a consumer reads batches:
+Writers keep transactions open across ticks (some begin before their first insert, some
+in REPEATABLE READ) and commit or roll back at random, a ticker ticks and rotates
+the tables all the time, and a consumer reads batches:
 every committed event must be consumed exactly once, and no rolled-back event may
 ever appear.
 """
@@ -14,6 +15,7 @@ import time
 from collections import Counter
 
 import psycopg2
+import psycopg2.extensions
 import pytest
 
 RUN_SECONDS = 4.0
@@ -23,10 +25,17 @@ def _writer(dsn, n, stop, committed, rolled_back, errors):
     rnd = random.Random(n)
     try:
         conn = psycopg2.connect(dsn)
+        if n % 2:
+            conn.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ)
         cur = conn.cursor()
         seq = 0
         while not stop.is_set():
             batch = []
+            if rnd.random() < 0.3:
+                # a transaction that writes only later, maybe after a rotation: it may
+                # run the insert code it saw before (test_pgq_rotation.py)
+                cur.execute("select 1")
+                time.sleep(rnd.uniform(0, 0.03))
             for _ in range(rnd.randint(1, 5)):
                 seq += 1
                 data = f"w{n}-{seq}"
