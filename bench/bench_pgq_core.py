@@ -113,8 +113,7 @@ def plain_server(dsn: str, n: int) -> float:
 
 def transaction_loop(dsn: str, n: int, plain: bool = False) -> float:
     """One event per transaction, in a server-side loop that commits after each: what a
-    transaction's first insert costs (the queue's state is read once per transaction),
-    without the client round trips that would hide it."""
+    transaction's first insert costs, without the client round trips that would hide it."""
     if plain:
         fresh_plain(dsn)
         stmt = "insert into bench_plain (ev_type, ev_data) values ('type', 'data')"

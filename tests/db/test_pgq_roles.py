@@ -414,7 +414,7 @@ def test_insert_path_ignores_a_hostile_search_path(roles):
     cur = conn.cursor()
     cur.execute("set search_path = evil, pg_catalog, public")
     for queue in ("q1", "q30", "q70", "unknown_to_the_code"):
-        for _ in range(2):  # the first insert of a transaction reads the state, the next not
+        for _ in range(2):  # the second time from cached plans
             cur.execute("select pgq.insert_event(%s, 't', 'd')", (queue,))
             cur.execute("select pgq.insert_event(%s, 't', 'd', 'a', 'b', 'c', 'd')", (queue,))
         cur.execute("select pgq.insert_event_bulk(%s, array['t'], array['d'])", (queue,))

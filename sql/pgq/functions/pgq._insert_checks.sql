@@ -3,8 +3,8 @@ returns void as $$
 -- ----------------------------------------------------------------------
 -- Function: pgq._insert_checks(3)
 --
---      Internal: the rare parts of an insert, for queues whose state code
---      has flags: refuse when insert is disabled (unless in replica
+--      Internal: the rare parts of an insert, for queues with insert
+--      flags (pgq._insert_flags): refuse when insert is disabled (unless in replica
 --      role), count against per_tx_limit, send NOTIFY pgq_insert.
 --
 -- Parameters:

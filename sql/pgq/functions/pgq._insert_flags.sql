@@ -6,9 +6,9 @@ returns integer as $$
 --      Internal: the queue's insert settings as flags (pgq._insert_state_bit),
 --      zero when an insert needs no check.  The generated insert code holds
 --      them as a constant per queue (a change of the settings regenerates
---      it), never in the per-transaction memo: a memo is a custom setting
---      any caller can write, so flags kept there could be cleared by a
---      writer to skip disable_insert or per_tx_limit.
+--      it), never in a custom setting: any caller can write one, so a
+--      writer could clear flags kept there to skip disable_insert or
+--      per_tx_limit.
 --
 -- Parameters:
 --      i_queue - the queue's row

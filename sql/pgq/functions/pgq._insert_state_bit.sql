@@ -3,13 +3,11 @@ returns integer as $$
 -- ----------------------------------------------------------------------
 -- Function: pgq._insert_state_bit(1)
 --
---      Internal: the named parts of the insert state code that
---      pgq._insert_state() packs into one integer per queue: the
---      current table number in the low bits and one bit per insert
---      setting above them.
+--      Internal: the bits of the insert settings' flags, which the
+--      generated insert code passes to pgq._insert_checks (see
+--      pgq._insert_flags).  They sit above bit 20, where they were when
+--      the flags shared an integer with the current table number.
 --
---          table_bits      bits that hold the current table number;
---                          a code above this has some flag set
 --          disable_insert  queue_disable_insert is on
 --          notify          queue_notify is on
 --          per_tx_limit    queue_per_tx_limit is set
@@ -22,14 +20,13 @@ returns integer as $$
 --      i_name - one of the names above
 --
 -- Returns:
---      The bit (or, for table_bits, the mask); raises for other names.
+--      The bit; raises for other names.
 --
 -- Tables directly manipulated:
 --      None
 -- ----------------------------------------------------------------------
 begin
     case i_name
-        when 'table_bits' then return (1 << 20) - 1;
         when 'disable_insert' then return 1 << 20;
         when 'notify' then return 1 << 21;
         when 'per_tx_limit' then return 1 << 22;
