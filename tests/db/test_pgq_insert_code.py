@@ -1,5 +1,5 @@
 """The generated insert code: the current table and the insert settings as constants,
-regenerated when they change; rotation waits for transactions that may run older code."""
+regenerated when they change (rotation under writers: test_pgq_rotation.py)."""
 
 from __future__ import annotations
 
@@ -108,10 +108,7 @@ def test_few_queues_inline_more_go_through_buckets(db):
     from the 9th on they call the bucket's function; either way every queue works."""
 
     def shape() -> str:
-        src = db.scalar(
-            "select prosrc from pg_proc"
-            " where oid = 'pgq.insert_event(text,text,text)'::regprocedure"
-        )
+        src = code(db)
         if "pgq._insert_bucket($1)" in src:
             assert "'q1'" not in src
             return "buckets"

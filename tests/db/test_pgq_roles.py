@@ -85,9 +85,6 @@ def test_a_writer_cannot_clear_the_checks(roles):
                 cur.execute("select pgq.insert_event('guarded', 't', 'd')")
             conn.rollback()
             cur.execute("select pgq.insert_event('limited', 't', '1')")
-            cur.execute(
-                "select set_config(name, '0', true) from pg_settings where name like 'pgq.%%'"
-            )
             with pytest.raises(psycopg2.Error, match="allows max 1 events from one TX"):
                 cur.execute("select pgq.insert_event('limited', 't', '2')")
             conn.rollback()

@@ -15,13 +15,13 @@ ISOLATION = {
 }
 
 
-def rotate(db, queue: str) -> None:
-    """Step 1 now, whatever the rotation period says."""
-    db.execute(
+def rotate(cur: psycopg2.extensions.cursor, queue: str) -> None:
+    """Step 1 now, whatever the rotation period says (in cur's transaction, if any)."""
+    cur.execute(
         "update pgq.queue set queue_switch_time = now() - interval '1 day' where queue_name = %s",
         (queue,),
     )
-    db.execute("select pgq.maint_rotate_tables_step1(%s)", (queue,))
+    cur.execute("select pgq.maint_rotate_tables_step1(%s)", (queue,))
 
 
 def switch(db, queue: str) -> dict:
@@ -56,7 +56,7 @@ def test_writer_that_began_before_step1_loses_nothing(db, isolation):
     assert [e[2] for e in consume_all(admin, "rq", "c")] == ["warm"]
 
     cur.execute("select 1")  # a transaction, with no id yet
-    rotate(db, "rq")
+    rotate(db.conn.cursor(), "rq")
     db.execute("select pgq.maint_rotate_tables_step2()")
     state = switch(db, "rq")
     assert state["queue_cur_table"] == 1 and state["queue_switch_step2"] is None
@@ -93,7 +93,7 @@ def test_step2_at_once_when_no_other_transaction_runs(db):
     elsewhere = psycopg2.connect(db.dsn, dbname="postgres")
     try:
         elsewhere.cursor().execute("select txid_current()")  # open, with an id
-        rotate(db, "rq")
+        rotate(db.conn.cursor(), "rq")
         db.execute("select pgq.maint_rotate_tables_step2()")
         state = switch(db, "rq")
         assert state["queue_switch_step2"] is not None and state["queue_switch_wait"] is None
@@ -106,8 +106,7 @@ def test_step2_leaves_rotations_of_its_own_transaction(db):
     db.execute("select pgq.create_queue('rq')")
     conn = db.connect(autocommit=False)
     with conn.cursor() as cur:
-        cur.execute("update pgq.queue set queue_switch_time = now() - interval '1 day'")
-        cur.execute("select pgq.maint_rotate_tables_step1('rq')")
+        rotate(cur, "rq")
         cur.execute("select pgq.maint_rotate_tables_step2()")
         cur.execute("select queue_switch_step2, queue_switch_wait from pgq.queue")
         assert cur.fetchone() == (None, None)
@@ -122,7 +121,7 @@ def test_step2_waits_only_for_transactions_running_at_its_first_look(db):
     db.execute("select pgq.create_queue('rq')")
     old = db.connect(autocommit=False)
     old.cursor().execute("select 1")
-    rotate(db, "rq")
+    rotate(db.conn.cursor(), "rq")
     db.execute("select pgq.maint_rotate_tables_step2()")
     assert len(switch(db, "rq")["queue_switch_wait"]) == 1
     new = db.connect(autocommit=False)
@@ -144,8 +143,7 @@ def test_rotation_inside_a_transaction_moves_only_that_queue(db):
     conn = db.connect(autocommit=False)
     with conn.cursor() as cur:
         cur.execute("select pgq.insert_event('f' || g, 't', 'a') from generate_series(1, 3) g")
-        cur.execute("update pgq.queue set queue_switch_time = now() - interval '3 hours'")
-        cur.execute("select pgq.maint_rotate_tables_step1('f2')")
+        rotate(cur, "f2")
         cur.execute("select pgq.insert_event('f' || g, 't', 'b') from generate_series(1, 3) g")
     conn.commit()
     tables = db.execute(

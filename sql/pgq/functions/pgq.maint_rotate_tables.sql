@@ -135,6 +135,9 @@ returns integer as $$
 declare
     running text[];
 begin
+    if not exists (select 1 from pgq.queue where queue_switch_step2 is null) then
+        return 0;  -- no rotation to finish: no need to read pg_locks
+    end if;
     -- transactions that could run insert code: this database's, with a user
     -- (so no autovacuum workers), this one aside
     running := array(
