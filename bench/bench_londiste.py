@@ -177,6 +177,26 @@ begin
 end $$"""
 
 
+def busy_cpu_seconds() -> float | None:
+    """CPU time the whole machine has spent busy (all cores, /proc/stat), or None.
+
+    Read before and after a phase: with every process of the run on this machine
+    (both nodes' backends, the workers, the ticker), the difference is the phase's
+    CPU cost, and wall time >= that cost / cores is the phase's floor here.
+    """
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    ticks = [int(f) for f in fields]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_between(start: float | None, end: float | None) -> float:
+    return end - start if start is not None and end is not None else float("nan")
+
+
 def wait(pred: Any, timeout: float, what: str) -> None:
     end = time.monotonic() + timeout
     while not pred():
@@ -238,22 +258,27 @@ def run_ours(args: argparse.Namespace) -> dict[str, float]:
         n = q1(dst, "select count(*) from bench_tbl")[0]
         if n != args.rows:
             print(f"# WARNING: {n} rows on the leaf after the copy", file=sys.stderr)
-        t2 = time.monotonic()
+        c2, t2 = busy_cpu_seconds(), time.monotonic()
         q1(src, change_sql(args.rows, args.changes, args.per_txn))
         t3 = time.monotonic()
         want = q1(src, SUMMARY)[0]
         wait(lambda: q1(dst, SUMMARY)[0] == want, 600, "the changes")
-        t4 = time.monotonic()
+        t4, c4 = time.monotonic(), busy_cpu_seconds()
         # replay alone: the leaf's worker stopped while the root changes, then started
         procs[1].terminate()
         procs[1].wait()
+        c_src = busy_cpu_seconds()
         q1(src, change_sql(args.rows, args.changes, args.per_txn, second=True))
+        c5 = busy_cpu_seconds()
         want = q1(src, SUMMARY)[0]
         t5 = time.monotonic()
         procs[1] = start_worker(tmp, "dst_w", dst)
         wait(lambda: q1(dst, SUMMARY)[0] == want, 600, "the changes (replay alone)")
-        t6 = time.monotonic()
+        t6, c6 = time.monotonic(), busy_cpu_seconds()
         return {
+            "apply_cpu": cpu_between(c2, c4),
+            "source_cpu": cpu_between(c_src, c5),
+            "replay_cpu": cpu_between(c5, c6),
             "replay_s": t6 - t5,
             "replay_rate": args.changes / (t6 - t5),
             "copy_s": copy_s,
@@ -390,6 +415,11 @@ def main() -> int:
     )
     line("replay alone, worker start incl. (ch/s)", f"{ours['replay_rate']:,.0f}")
     line("replay alone (s)", f"{ours['replay_s']:.2f}")
+    cores = os.cpu_count() or 1
+    print(f"# CPU seconds, machine-wide ({cores} cores): what each phase costs here")
+    line("CPU: apply, until equal (cpu-s)", f"{ours['apply_cpu']:.2f}")
+    line("CPU: source alone, leaf stopped (cpu-s)", f"{ours['source_cpu']:.2f}")
+    line("CPU: replay alone (cpu-s)", f"{ours['replay_cpu']:.2f}")
     return 0
 
 
