@@ -56,6 +56,14 @@ _SERVER_SETTINGS = {
 }
 
 
+# The watchdog of a throwaway cluster (Cluster.watch_creator): $1 is the base dir.
+_WATCHDOG_SCRIPT = """
+read -r _
+pid=$(head -n 1 "$1/data/postmaster.pid" 2>/dev/null) && kill -QUIT "$pid" 2>/dev/null
+rm -rf "$1"
+"""
+
+
 class ClusterError(RuntimeError):
     """A throwaway cluster could not be created, started or stopped."""
 
@@ -158,6 +166,8 @@ class Cluster:
     owns_basedir: bool = True
     settings: dict[str, str] = field(default_factory=dict)
     _started: bool = field(default=False, repr=False)
+    _watchdog: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _watch_fd: int | None = field(default=None, repr=False)
 
     host: str = LOOPBACK
     user: str = SUPERUSER
@@ -285,8 +295,41 @@ class Cluster:
         pid = self.postmaster_pid()
         return pid is not None and pid_alive(pid)
 
+    def watch_creator(self) -> None:
+        """Remove the cluster when this process dies, even by SIGKILL, with no destroy().
+
+        A shell holds the read end of a pipe whose write end only this process has:
+        at its death the read sees end of file, and the shell stops the server
+        (SIGQUIT: immediate shutdown) and removes the directory.  destroy() ends the
+        watchdog first.  Throwaway clusters in a temp dir only: a basedir that the
+        caller chose may be meant to outlive it.
+        """
+        if self._watchdog is not None or not self.owns_basedir:
+            return
+        read_end, self._watch_fd = os.pipe()
+        try:
+            self._watchdog = subprocess.Popen(
+                ["sh", "-c", _WATCHDOG_SCRIPT, "qadmin-pg-watchdog", str(self.basedir)],
+                stdin=read_end,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # a terminal's Ctrl-C must not stop it first
+            )
+        finally:
+            os.close(read_end)
+
+    def _unwatch(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.kill()
+            self._watchdog.wait()
+            self._watchdog = None
+        if self._watch_fd is not None:
+            os.close(self._watch_fd)
+            self._watch_fd = None
+
     def destroy(self) -> None:
         """Stop the server (immediately) and remove every file of the cluster."""
+        self._unwatch()
         if self.is_running():
             self.stop(mode="immediate")
             if self.is_running():
@@ -385,6 +428,7 @@ def create_cluster(
         settings=dict(settings or {}),
     )
     try:
+        cluster.watch_creator()
         cluster.initdb()
         if start:
             cluster.start()
