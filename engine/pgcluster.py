@@ -167,7 +167,6 @@ class Cluster:
     settings: dict[str, str] = field(default_factory=dict)
     _started: bool = field(default=False, repr=False)
     _watchdog: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-    _watch_fd: int | None = field(default=None, repr=False)
 
     host: str = LOOPBACK
     user: str = SUPERUSER
@@ -298,34 +297,26 @@ class Cluster:
     def watch_creator(self) -> None:
         """Remove the cluster when this process dies, even by SIGKILL, with no destroy().
 
-        A shell holds the read end of a pipe whose write end only this process has:
-        at its death the read sees end of file, and the shell stops the server
-        (SIGQUIT: immediate shutdown) and removes the directory.  destroy() ends the
-        watchdog first.  Throwaway clusters in a temp dir only: a basedir that the
-        caller chose may be meant to outlive it.
+        A shell reads its stdin, a pipe whose write end only this process holds: at
+        its death the read sees end of file, and the shell stops the server (SIGQUIT:
+        immediate shutdown) and removes the directory.  destroy() ends the watchdog
+        first.  Throwaway clusters in a temp dir only: a basedir that the caller
+        chose may be meant to outlive it.
         """
-        if self._watchdog is not None or not self.owns_basedir:
-            return
-        read_end, self._watch_fd = os.pipe()
-        try:
+        if self.owns_basedir and self._watchdog is None:
             self._watchdog = subprocess.Popen(
                 ["sh", "-c", _WATCHDOG_SCRIPT, "qadmin-pg-watchdog", str(self.basedir)],
-                stdin=read_end,
+                stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,  # a terminal's Ctrl-C must not stop it first
             )
-        finally:
-            os.close(read_end)
 
     def _unwatch(self) -> None:
         if self._watchdog is not None:
             self._watchdog.kill()
-            self._watchdog.wait()
+            self._watchdog.communicate()  # reaps it and closes the pipe
             self._watchdog = None
-        if self._watch_fd is not None:
-            os.close(self._watch_fd)
-            self._watch_fd = None
 
     def destroy(self) -> None:
         """Stop the server (immediately) and remove every file of the cluster."""

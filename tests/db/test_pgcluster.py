@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from engine.base import pid_alive
 from engine.pgcluster import create_cluster
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.db.daemon_util import PROJECT_ROOT, daemon_env, wait_for
 
 MAKER = """
 import os, signal, sys
@@ -22,27 +19,21 @@ os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-def _gone(path: Path, pid: int, timeout: float = 20) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not path.exists() and not pid_alive(pid):
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_cluster_of_a_killed_process_is_stopped_and_removed():
     proc = subprocess.run(
         [sys.executable, "-c", MAKER],
-        cwd=ROOT,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        cwd=PROJECT_ROOT,
+        env=daemon_env(),
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert proc.returncode == -9, proc.stderr
-    basedir, pid = proc.stdout.split()
-    assert _gone(Path(basedir), int(pid)), f"{basedir} or postmaster {pid} left behind"
+    basedir, pid = Path(proc.stdout.split()[0]), int(proc.stdout.split()[1])
+    wait_for(
+        lambda: not basedir.exists() and not pid_alive(pid),
+        what=f"{basedir} and postmaster {pid} to go",
+    )
 
 
 def test_destroy_ends_the_watchdog():
